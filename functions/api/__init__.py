@@ -1,0 +1,1 @@
+"""HTTP API function: API Gateway HTTP API (payload v2) → Message Center services."""

@@ -1,0 +1,78 @@
+"""API Gateway HTTP API → the Message Center's /messaging REST API."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from message_center.api.contract import ACCEPTED_BODY_MEDIA_TYPES, JSON_MEDIA_TYPE, VND_MEDIA_TYPE
+
+from . import problems
+from .context import metrics
+from .routes import messages, profile, threads
+
+logger = Logger()
+tracer = Tracer()
+
+app = APIGatewayHttpResolver(enable_validation=True)
+app.include_router(threads.router)
+app.include_router(messages.router)
+app.include_router(profile.router)
+problems.register(app)
+API_TITLE = "Message Center API"
+API_VERSION = "1.0.0"
+API_DESCRIPTION = (
+    "Buyer–seller messaging, wire-compatible with the marketplace's public /messaging resources "
+    "(media type application/vnd.allegro.public.v1+json). Extensions: inbox filters, unread counts, "
+    "the caller's profile and badge, Idempotency-Key on sends."
+)
+# Served by the local runtime; the cloud HTTP API has no /swagger route.
+app.enable_swagger(path="/swagger", title=API_TITLE, version=API_VERSION, description=API_DESCRIPTION)
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi_document():  # no return annotation: the generated document is not re-validated
+    """The OpenAPI document of this API (public, like the marketplace's published contract)."""
+    return Response(status_code=200, content_type=JSON_MEDIA_TYPE, body=_openapi_json())
+
+
+@lru_cache(maxsize=1)
+def _openapi_json() -> str:
+    return app.get_openapi_json_schema(title=API_TITLE, version=API_VERSION, description=API_DESCRIPTION)
+
+
+def _normalise_media_type(event: dict[str, Any]) -> None:
+    """Bodies are JSON only. The marketplace's vendor media type is JSON, so the validator may
+    treat it as such; anything else (forms included, which the validator would otherwise parse)
+    is labelled unsupported so that it gets a 415."""
+    headers = event.get("headers") or {}
+    content_type = headers.get("content-type")
+    if content_type is None:
+        return
+    media_type = content_type.split(";")[0].strip().lower()
+    headers["content-type"] = (
+        JSON_MEDIA_TYPE if media_type in ACCEPTED_BODY_MEDIA_TYPES else "application/x-unsupported"
+    )
+
+
+def _label_media_type(event: dict[str, Any], result: dict[str, Any]) -> None:
+    """Answer JSON in the vendor media type when the client asked for it (problems stay
+    ``application/problem+json``)."""
+    accept = (event.get("headers") or {}).get("accept", "")
+    headers = result.get("headers") or {}
+    if VND_MEDIA_TYPE in accept and headers.get("Content-Type", "").startswith(JSON_MEDIA_TYPE):
+        headers["Content-Type"] = VND_MEDIA_TYPE
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    _normalise_media_type(event)
+    result = app.resolve(event, context)
+    _label_media_type(event, result)
+    return result

@@ -1,0 +1,52 @@
+"""/messaging/messages: start a conversation, read and delete single messages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path
+from message_center.api.schemas import MessageOut, NewMessage
+from message_center.services.messaging import StartConversation
+
+from ..context import caller_id, count_sent, replayed_header, respond, services
+from .threads import IdempotencyKey
+
+router = Router()
+
+MessageId = Annotated[str, Path(max_length=64, description="Message id")]
+
+
+@router.post(
+    "/messaging/messages",
+    summary="Write a new message: ask a question, ask about a purchase, or write to a buyer",
+)
+def write_new_message(
+    body: Annotated[NewMessage, Body()], idempotency_key: IdempotencyKey = None
+) -> Response[MessageOut]:
+    request = StartConversation(
+        text=body.text,
+        offer_id=body.offer.id if body.offer else None,
+        order_id=body.order.id if body.order else None,
+        recipient_login=body.recipient.login if body.recipient else None,
+        attachment_ids=tuple(a.id for a in body.attachments),
+    )
+    result = services().messaging.start_conversation(caller_id(router), request, idempotency_key)
+    count_sent(result.message, result.replayed)
+    return respond(
+        MessageOut.from_message(result.message), status_code=201, headers=replayed_header(result.replayed)
+    )
+
+
+@router.get("/messaging/messages/<messageId>", summary="Get one message")
+def get_message(messageId: MessageId) -> Response[MessageOut]:
+    return respond(MessageOut.from_message(services().messaging.get_message(caller_id(router), messageId)))
+
+
+@router.delete(
+    "/messaging/messages/<messageId>", summary="Delete a message for me (the interlocutor still sees it)"
+)
+def delete_message(messageId: MessageId) -> Response[None]:
+    services().messaging.delete_message(caller_id(router), messageId)
+    return Response(status_code=204)

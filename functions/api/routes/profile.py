@@ -1,0 +1,30 @@
+"""/messaging/me: the caller's profile (preferred language) and unread badge. Extension."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from message_center.api.schemas import Badge, ProfileOut, ProfileUpdate
+
+from ..context import caller_id, respond, services
+
+router = Router()
+
+
+@router.get("/messaging/me", summary="My profile: login, marketplace, preferred language, unread badge")
+def get_profile() -> Response[ProfileOut]:
+    return respond(ProfileOut.from_user(services().profile.get(caller_id(router))))
+
+
+@router.patch("/messaging/me", summary="Change my preferred language (pl, en, uk)")
+def update_profile(body: Annotated[ProfileUpdate, Body()]) -> Response[ProfileOut]:
+    user = services().profile.set_preferred_language(caller_id(router), body.preferred_language)
+    return respond(ProfileOut.from_user(user))
+
+
+@router.get("/messaging/me/badge", summary="My unread badge: how many of my threads are unread")
+def get_badge() -> Response[Badge]:
+    return respond(Badge(unread_threads=services().profile.get(caller_id(router)).unread_threads))

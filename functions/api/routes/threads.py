@@ -1,0 +1,134 @@
+"""/messaging/threads: the inbox, one thread, its read flag, its messages."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header, Path, Query
+from message_center.api.contract import IDEMPOTENCY_HEADER
+from message_center.api.schemas import (
+    MessageOut,
+    MessagesList,
+    NewMessageInThread,
+    ThreadOut,
+    ThreadReadFlag,
+    ThreadsList,
+)
+from message_center.domain.errors import ValidationError
+from message_center.domain.models import InboxEntry
+from message_center.services.messaging import InboxQuery, MessageQuery
+
+from ..context import caller_id, count_sent, replayed_header, respond, services
+
+router = Router()
+
+ThreadId = Annotated[str, Path(max_length=64, description="Thread id")]
+Limit = Annotated[int, Query(ge=1, le=20, description="Page size (1–20)")]
+Offset = Annotated[int, Query(ge=0, le=5000, description="Items to skip; for deeper pages use `before`")]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias=IDEMPOTENCY_HEADER.lower(),
+        min_length=1,
+        max_length=128,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Client-chosen key: repeating a request with the same key stores one message.",
+    ),
+]
+
+
+def _thread(entry: InboxEntry) -> ThreadOut:
+    return ThreadOut.from_entry(entry, str(services().settings.default_avatar_url))
+
+
+@router.get("/messaging/threads", summary="List my threads, newest activity first")
+def list_threads(
+    limit: Limit = 20,
+    offset: Offset = 0,
+    before: Annotated[
+        datetime | None, Query(description="Extension: only threads whose last message is older (exclusive)")
+    ] = None,
+    interlocutor_login: Annotated[
+        str | None,
+        Query(
+            alias="interlocutor.login", max_length=64, description="Extension: the counterpart's full login"
+        ),
+    ] = None,
+    unread: Annotated[bool, Query(description="Extension: only unread threads")] = False,
+    without_my_reply: Annotated[
+        bool,
+        Query(
+            alias="withoutMyReply",
+            description="Extension: only threads whose last message is the interlocutor's",
+        ),
+    ] = False,
+) -> Response[ThreadsList]:
+    if before is not None and offset:
+        raise ValidationError("'before' cannot be combined with 'offset'.", code="BEFORE_WITH_OFFSET")
+    page = services().messaging.list_threads(
+        caller_id(router),
+        InboxQuery(
+            interlocutor_login=interlocutor_login,
+            unread_only=unread,
+            awaiting_reply_only=without_my_reply,
+            before=before,
+            offset=offset,
+            limit=limit,
+        ),
+    )
+    return respond(
+        ThreadsList(threads=[_thread(e) for e in page.entries], offset=page.offset, limit=page.limit)
+    )
+
+
+@router.get("/messaging/threads/<threadId>", summary="Get one of my threads")
+def get_thread(threadId: ThreadId) -> Response[ThreadOut]:
+    return respond(_thread(services().messaging.get_thread(caller_id(router), threadId)))
+
+
+@router.put("/messaging/threads/<threadId>/read", summary="Mark a thread read or unread")
+def mark_read(threadId: ThreadId, flag: Annotated[ThreadReadFlag, Body()]) -> Response[ThreadOut]:
+    entry = services().messaging.mark_read(caller_id(router), threadId, flag.read)
+    return respond(_thread(entry))
+
+
+@router.get("/messaging/threads/<threadId>/messages", summary="List a thread's messages, newest first")
+def list_messages(
+    threadId: ThreadId,
+    limit: Limit = 20,
+    offset: Offset = 0,
+    before: Annotated[datetime | None, Query(description="Only messages created before (exclusive)")] = None,
+    after: Annotated[datetime | None, Query(description="Only messages created after (exclusive)")] = None,
+) -> Response[MessagesList]:
+    if before is not None and offset:
+        raise ValidationError("'before' cannot be combined with 'offset'.", code="BEFORE_WITH_OFFSET")
+    page = services().messaging.list_messages(
+        caller_id(router), threadId, MessageQuery(before=before, after=after, offset=offset, limit=limit)
+    )
+    return respond(
+        MessagesList(
+            messages=[MessageOut.from_message(m) for m in page.messages], offset=page.offset, limit=page.limit
+        ),
+    )
+
+
+@router.post("/messaging/threads/<threadId>/messages", summary="Write a message in a thread")
+def write_in_thread(
+    threadId: ThreadId,
+    body: Annotated[NewMessageInThread, Body()],
+    idempotency_key: IdempotencyKey = None,
+) -> Response[MessageOut]:
+    result = services().messaging.send_in_thread(
+        caller_id(router),
+        threadId,
+        body.text,
+        tuple(a.id for a in body.attachments),
+        idempotency_key,
+    )
+    count_sent(result.message, result.replayed)
+    return respond(
+        MessageOut.from_message(result.message), status_code=201, headers=replayed_header(result.replayed)
+    )

@@ -1,0 +1,1 @@
+"""The Message Center CDK app: one stack composing one construct per concern."""

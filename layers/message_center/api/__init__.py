@@ -1,0 +1,1 @@
+"""The public HTTP contract: route table and wire models (camelCase JSON)."""

@@ -1,0 +1,210 @@
+"""Wire models of the /messaging API: camelCase JSON, the marketplace's field names and enums.
+
+Inputs forbid unknown fields only where a typo would silently change meaning; outputs may grow
+new fields (clients tolerate extra fields) but never change the meaning of existing ones.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StrictBool, StringConstraints
+from pydantic.alias_generators import to_camel
+
+from ..domain.ids import to_wire_datetime
+from ..domain.models import InboxEntry, Language, Marketplace, Message, MessageStatus, MessageType, User
+
+WireDateTime = Annotated[datetime, PlainSerializer(to_wire_datetime, return_type=str)]
+# Ids are opaque to clients; bound their size and alphabet so junk never reaches the table.
+ResourceId = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w.\-]+$")
+]
+Login = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+# Trimmed and limited to 2000 characters by the domain; this only keeps absurd payloads out.
+RawText = Annotated[str, Field(max_length=20_000)]
+
+
+class WireModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class InputModel(WireModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid")
+
+
+# -- shared -------------------------------------------------------------------------------
+
+
+class IdRef(InputModel):
+    id: ResourceId
+
+
+class IdOut(WireModel):
+    id: str
+
+
+class LoginRef(InputModel):
+    login: Login
+
+
+# -- threads ------------------------------------------------------------------------------
+
+
+class Interlocutor(WireModel):
+    login: str
+    avatar_url: str
+
+
+class ThreadOut(WireModel):
+    id: str
+    read: bool
+    last_message_date_time: WireDateTime | None = None
+    interlocutor: Interlocutor | None = None
+    unread_count: int = Field(description="Extension: messages from the interlocutor not read yet.")
+
+    @classmethod
+    def from_entry(cls, entry: InboxEntry, default_avatar_url: str) -> ThreadOut:
+        return cls(
+            id=entry.thread_id,
+            read=entry.read,
+            last_message_date_time=entry.last_message_at,
+            interlocutor=Interlocutor(
+                login=entry.interlocutor_login, avatar_url=entry.interlocutor_avatar_url or default_avatar_url
+            ),
+            unread_count=entry.unread_count,
+        )
+
+
+class ThreadsList(WireModel):
+    threads: list[ThreadOut]
+    offset: int
+    limit: int
+
+
+class ThreadReadFlag(InputModel):
+    read: StrictBool
+
+
+# -- messages -----------------------------------------------------------------------------
+
+
+class Author(WireModel):
+    login: str
+    is_interlocutor: bool
+
+
+class RelatesToOut(WireModel):
+    offer: IdOut | None = None
+    order: IdOut | None = None
+
+
+class AttachmentInfo(WireModel):
+    file_name: str
+    mime_type: str | None = None
+    url: str | None = None
+    status: str
+
+
+class MessageOut(WireModel):
+    id: str
+    status: MessageStatus
+    type: MessageType
+    created_at: WireDateTime
+    thread: IdOut
+    author: Author
+    text: str
+    subject: str | None = None
+    relates_to: RelatesToOut
+    has_additional_attachments: bool = False
+    attachments: list[AttachmentInfo] = Field(default_factory=list)
+
+    @classmethod
+    def from_message(cls, message: Message) -> MessageOut:
+        relates = message.relates_to
+        return cls(
+            id=message.id,
+            status=message.status,
+            type=message.type,
+            created_at=message.created_at,
+            thread=IdOut(id=message.thread_id),
+            author=Author(login=message.author_login, is_interlocutor=not message.is_own),
+            text=message.text,
+            subject=message.subject,
+            relates_to=RelatesToOut(
+                offer=IdOut(id=relates.offer_id) if relates.offer_id else None,
+                order=IdOut(id=relates.order_id) if relates.order_id else None,
+            ),
+        )
+
+
+class MessagesList(WireModel):
+    messages: list[MessageOut]
+    offset: int
+    limit: int
+
+
+class NewMessageInThread(InputModel):
+    text: RawText
+    attachments: list[IdRef] = Field(default_factory=list, max_length=10)
+
+
+class NewMessage(InputModel):
+    """Start (or continue) a conversation: a buyer names ``offer`` or ``order``; a seller names
+    ``recipient`` and ``order``; ``recipient`` alone continues an existing conversation."""
+
+    recipient: LoginRef | None = None
+    offer: IdRef | None = None
+    order: IdRef | None = None
+    text: RawText
+    attachments: list[IdRef] = Field(default_factory=list, max_length=10)
+
+
+# -- profile ------------------------------------------------------------------------------
+
+
+class ProfileOut(WireModel):
+    id: str
+    login: str
+    preferred_language: Language
+    marketplace: Marketplace
+    business_account: bool
+    unread_threads: int = Field(description="Unread badge: how many of your threads are unread.")
+
+    @classmethod
+    def from_user(cls, user: User) -> ProfileOut:
+        return cls(
+            id=user.id,
+            login=user.login,
+            preferred_language=user.preferred_language,
+            marketplace=user.marketplace,
+            business_account=user.business_account,
+            unread_threads=user.unread_threads,
+        )
+
+
+class ProfileUpdate(InputModel):
+    preferred_language: Language
+
+
+class Badge(WireModel):
+    unread_threads: int
+
+
+# -- errors -------------------------------------------------------------------------------
+
+
+class FieldProblem(BaseModel):
+    location: str
+    message: str
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    code: str
+    errors: list[FieldProblem] | None = None

@@ -1,0 +1,1 @@
+"""Data access: the single-table definition and the repositories that hide pynamodb."""

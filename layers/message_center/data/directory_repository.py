@@ -1,0 +1,122 @@
+"""Users, offers and orders of the marketplace directory."""
+
+from __future__ import annotations
+
+from pynamodb.exceptions import DoesNotExist, UpdateError
+
+from ..domain.ids import utc_now
+from ..domain.models import Language, Marketplace, Offer, Order, User
+from .errors import CONDITION_FAILED
+from .items import LoginItem, OfferItem, OrderItem, UserItem
+
+
+def _user_key(user_id: str) -> tuple[str, str]:
+    return f"USER#{user_id}", "PROFILE"
+
+
+def _login_key(login: str) -> tuple[str, str]:
+    # Logins are unique regardless of case, as on the marketplace.
+    return f"LOGIN#{login.casefold()}", "LOGIN"
+
+
+def _to_user(item: UserItem) -> User:
+    return User(
+        id=item.pk.removeprefix("USER#"),
+        login=item.login,
+        email=item.email,
+        preferred_language=Language(item.preferred_language),
+        business_account=item.business_account,
+        marketplace=Marketplace(item.marketplace),
+        avatar_url=item.avatar_url,
+        unread_threads=max(int(item.unread_threads or 0), 0),
+    )
+
+
+class DirectoryRepository:
+    """Reads and upserts directory entries; every read is a ``GetItem``."""
+
+    def get_user(self, user_id: str) -> User | None:
+        try:
+            return _to_user(UserItem.get(*_user_key(user_id)))
+        except DoesNotExist:
+            return None
+
+    def get_user_by_login(self, login: str) -> User | None:
+        try:
+            lookup = LoginItem.get(*_login_key(login))
+        except DoesNotExist:
+            return None
+        return self.get_user(lookup.user_id)
+
+    def get_offer(self, offer_id: str) -> Offer | None:
+        try:
+            item = OfferItem.get(f"OFFER#{offer_id}", "OFFER")
+        except DoesNotExist:
+            return None
+        return Offer(
+            id=offer_id, seller_id=item.seller_id, marketplace=Marketplace(item.marketplace), title=item.title
+        )
+
+    def get_order(self, order_id: str) -> Order | None:
+        try:
+            item = OrderItem.get(f"ORDER#{order_id}", "ORDER")
+        except DoesNotExist:
+            return None
+        return Order(
+            id=order_id,
+            buyer_id=item.buyer_id,
+            seller_id=item.seller_id,
+            marketplace=Marketplace(item.marketplace),
+            offer_ids=tuple(str(offer_id) for offer_id in item.offer_ids or ()),
+        )
+
+    def upsert_user(self, user: User) -> None:
+        """Create or update a profile, keeping its badge counter, and its login lookup."""
+        pk, sk = _user_key(user.id)
+        item = UserItem(pk, sk)
+        item.update(
+            actions=[
+                UserItem.login.set(user.login),
+                UserItem.email.set(user.email),
+                UserItem.preferred_language.set(user.preferred_language.value),
+                UserItem.business_account.set(user.business_account),
+                UserItem.marketplace.set(user.marketplace.value),
+                UserItem.avatar_url.set(user.avatar_url) if user.avatar_url else UserItem.avatar_url.remove(),
+                UserItem.unread_threads.set(UserItem.unread_threads | 0),
+                UserItem.updated_at.set(utc_now()),
+            ]
+        )
+        LoginItem(*_login_key(user.login), user_id=user.id).save()
+
+    def set_preferred_language(self, user_id: str, language: Language) -> User | None:
+        pk, sk = _user_key(user_id)
+        try:
+            item = UserItem(pk, sk)
+            item.update(
+                actions=[UserItem.preferred_language.set(language.value), UserItem.updated_at.set(utc_now())],
+                condition=UserItem.pk.exists(),
+            )
+        except UpdateError as error:
+            if error.cause_response_code == CONDITION_FAILED:
+                return None
+            raise
+        return _to_user(item)
+
+    def upsert_offer(self, offer: Offer) -> None:
+        OfferItem(
+            f"OFFER#{offer.id}",
+            "OFFER",
+            seller_id=offer.seller_id,
+            marketplace=offer.marketplace.value,
+            title=offer.title,
+        ).save()
+
+    def upsert_order(self, order: Order) -> None:
+        OrderItem(
+            f"ORDER#{order.id}",
+            "ORDER",
+            buyer_id=order.buyer_id,
+            seller_id=order.seller_id,
+            marketplace=order.marketplace.value,
+            offer_ids=list(order.offer_ids),
+        ).save()

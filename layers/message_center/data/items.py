@@ -1,0 +1,185 @@
+"""pynamodb item classes of the single table. Only the repositories import this module.
+
+Key layout (all keys are strings):
+
+| item            | pk                          | sk               |
+| --------------- | --------------------------- | ---------------- |
+| user profile    | ``USER#<userId>``           | ``PROFILE``      |
+| login lookup    | ``LOGIN#<login lower>``     | ``LOGIN``        |
+| offer / order   | ``OFFER#<id>`` / ``ORDER#<id>`` | ``OFFER`` / ``ORDER`` |
+| pair → thread   | ``PAIR#<userA>#<userB>``    | ``PAIR``         |
+| thread          | ``THREAD#<threadId>``       | ``THREAD``       |
+| inbox entry     | ``USER#<userId>``           | ``INBOX#<threadId>`` |
+| message copy    | ``MBOX#<userId>#<threadId>``| ``MSG#<messageId>`` |
+| message ref     | ``MSG#<messageId>``         | ``MSG``          |
+| idempotency key | ``IDEMPOTENCY#<userId>#<key>`` | ``IDEMPOTENCY`` |
+
+Each participant holds a copy of every message of a thread, so "delete for me" removes the
+caller's copy and listing a thread reads only what the caller may see (no discarding filter).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    UTCDateTimeAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from . import schema
+
+
+class _TableItem(Model):
+    """Common base: every item lives in the one table, keyed by ``pk``/``sk``."""
+
+    class Meta:
+        # Replaced by ``bind_table`` at cold start from the validated settings.
+        table_name = "MessageCenter"
+        region = "eu-central-1"
+
+    pk = UnicodeAttribute(hash_key=True, attr_name=schema.PARTITION_KEY)
+    sk = UnicodeAttribute(range_key=True, attr_name=schema.SORT_KEY)
+
+
+def _index(spec: schema.IndexSpec) -> GlobalSecondaryIndex[Any]:
+    """A pynamodb index for ``spec`` (names come from the schema, not restated here)."""
+    meta = type("Meta", (), {"index_name": spec.name, "projection": AllProjection()})
+    index_class = type(
+        f"{spec.name}Index",
+        (GlobalSecondaryIndex,),
+        {
+            "Meta": meta,
+            "owner": UnicodeAttribute(hash_key=True, attr_name=spec.hash_key),
+            "activity": UnicodeAttribute(range_key=True, attr_name=spec.range_key),
+        },
+    )
+    return index_class()
+
+
+class UserItem(_TableItem):
+    login = UnicodeAttribute()
+    email = UnicodeAttribute()
+    preferred_language = UnicodeAttribute(attr_name="preferredLanguage")
+    business_account = BooleanAttribute(attr_name="businessAccount")
+    marketplace = UnicodeAttribute()
+    avatar_url = UnicodeAttribute(null=True, attr_name="avatarUrl")
+    # The unread badge: how many of the user's threads are unread. Kept exact by the same
+    # transactions that flip an inbox entry between read and unread.
+    unread_threads = NumberAttribute(default=0, attr_name="unreadThreads")
+    updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
+
+
+class LoginItem(_TableItem):
+    user_id = UnicodeAttribute(attr_name="userId")
+
+
+class OfferItem(_TableItem):
+    seller_id = UnicodeAttribute(attr_name="sellerId")
+    marketplace = UnicodeAttribute()
+    title = UnicodeAttribute()
+
+
+class OrderItem(_TableItem):
+    buyer_id = UnicodeAttribute(attr_name="buyerId")
+    seller_id = UnicodeAttribute(attr_name="sellerId")
+    marketplace = UnicodeAttribute()
+    offer_ids = ListAttribute(of=UnicodeAttribute, default=list, attr_name="offerIds")
+
+
+class PairItem(_TableItem):
+    thread_id = UnicodeAttribute(attr_name="threadId")
+
+
+class ThreadItem(_TableItem):
+    participants = ListAttribute(of=UnicodeAttribute)
+    created_at = UTCDateTimeAttribute(attr_name="createdAt")
+    last_message_at = UTCDateTimeAttribute(attr_name="lastMessageAt")
+    last_message_id = UnicodeAttribute(attr_name="lastMessageId")
+    message_count = NumberAttribute(default=0, attr_name="messageCount")
+
+
+class InboxEntryItem(_TableItem):
+    thread_id = UnicodeAttribute(attr_name="threadId")
+    interlocutor_id = UnicodeAttribute(attr_name="interlocutorId")
+    interlocutor_login = UnicodeAttribute(attr_name="interlocutorLogin")
+    interlocutor_avatar_url = UnicodeAttribute(null=True, attr_name="interlocutorAvatarUrl")
+    last_message_at = UTCDateTimeAttribute(attr_name="lastMessageAt")
+    last_author_id = UnicodeAttribute(attr_name="lastAuthorId")
+    read = BooleanAttribute()
+    unread_count = NumberAttribute(default=0, attr_name="unreadCount")
+    # Optimistic lock: the badge counter is only correct if read/unread flips are serialised.
+    version = NumberAttribute(default=0)
+    # Index keys. The owner attributes of the sparse indexes exist only while the condition holds.
+    inbox_owner = UnicodeAttribute(attr_name=schema.INBOX_INDEX.hash_key)
+    inbox_activity = UnicodeAttribute(attr_name=schema.INBOX_INDEX.range_key)
+    unread_owner = UnicodeAttribute(null=True, attr_name=schema.UNREAD_INDEX.hash_key)
+    awaiting_owner = UnicodeAttribute(null=True, attr_name=schema.AWAITING_INDEX.hash_key)
+    unread_awaiting_owner = UnicodeAttribute(null=True, attr_name=schema.UNREAD_AWAITING_INDEX.hash_key)
+
+    inbox_index: ClassVar[GlobalSecondaryIndex[Any]] = _index(schema.INBOX_INDEX)
+    unread_index: ClassVar[GlobalSecondaryIndex[Any]] = _index(schema.UNREAD_INDEX)
+    awaiting_index: ClassVar[GlobalSecondaryIndex[Any]] = _index(schema.AWAITING_INDEX)
+    unread_awaiting_index: ClassVar[GlobalSecondaryIndex[Any]] = _index(schema.UNREAD_AWAITING_INDEX)
+
+
+class RelatesToAttribute(MapAttribute[str, Any]):
+    offer_id = UnicodeAttribute(null=True, attr_name="offerId")
+    order_id = UnicodeAttribute(null=True, attr_name="orderId")
+
+
+class MessageItem(_TableItem):
+    message_id = UnicodeAttribute(attr_name="messageId")
+    thread_id = UnicodeAttribute(attr_name="threadId")
+    owner_id = UnicodeAttribute(attr_name="ownerId")
+    author_id = UnicodeAttribute(attr_name="authorId")
+    author_login = UnicodeAttribute(attr_name="authorLogin")
+    recipient_id = UnicodeAttribute(attr_name="recipientId")
+    text = UnicodeAttribute()
+    type = UnicodeAttribute()
+    status = UnicodeAttribute()
+    subject = UnicodeAttribute(null=True)
+    relates_to = RelatesToAttribute(attr_name="relatesTo", default=dict)
+    created_at = UTCDateTimeAttribute(attr_name="createdAt")
+
+
+class MessageRefItem(_TableItem):
+    thread_id = UnicodeAttribute(attr_name="threadId")
+    participants = ListAttribute(of=UnicodeAttribute)
+
+
+class IdempotencyItem(_TableItem):
+    message_id = UnicodeAttribute(attr_name="messageId")
+    thread_id = UnicodeAttribute(attr_name="threadId")
+    request_hash = UnicodeAttribute(attr_name="requestHash")
+    expires_at = TTLAttribute(attr_name=schema.TTL_ATTRIBUTE)
+
+
+ALL_ITEM_CLASSES: tuple[type[_TableItem], ...] = (
+    UserItem,
+    LoginItem,
+    OfferItem,
+    OrderItem,
+    PairItem,
+    ThreadItem,
+    InboxEntryItem,
+    MessageItem,
+    MessageRefItem,
+    IdempotencyItem,
+)
+
+
+def bind_table(table_name: str, region: str, host: str | None) -> None:
+    """Point every item class at the configured table (called once per cold start)."""
+    for item_class in ALL_ITEM_CLASSES:
+        item_class.Meta.table_name = table_name
+        item_class.Meta.region = region
+        item_class.Meta.host = host  # type: ignore[attr-defined]
+        item_class._connection = None

@@ -1,0 +1,1 @@
+"""Pure domain: models and rules. Never imports boto3, pynamodb or anything HTTP."""

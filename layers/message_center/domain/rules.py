@@ -1,0 +1,116 @@
+"""Product rules, as pure functions of plain values."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+
+from .errors import ForbiddenError, NotFoundError, ValidationError
+from .models import MessageType, Offer, Order, RelatesTo, User
+
+MAX_TEXT_LENGTH = 2000
+_ALLOWED_CONTROL_CHARACTERS = frozenset("\n\r\t")
+
+
+def normalize_text(text: str) -> str:
+    """Trim a message text and enforce 1–2000 characters of printable text."""
+    trimmed = text.strip()
+    if not trimmed:
+        raise ValidationError("Message text must not be empty.", code="TEXT_EMPTY")
+    if len(trimmed) > MAX_TEXT_LENGTH:
+        raise ValidationError(
+            f"Message text is {len(trimmed)} characters long; the limit is {MAX_TEXT_LENGTH}.",
+            code="TEXT_TOO_LONG",
+        )
+    if any(unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROL_CHARACTERS for ch in trimmed):
+        raise ValidationError("Message text contains control characters.", code="TEXT_INVALID_CHARACTERS")
+    return trimmed
+
+
+def pair_key(user_a: str, user_b: str) -> str:
+    """The order-independent key of a pair of users (one thread per pair)."""
+    first, second = sorted((user_a, user_b))
+    return f"{first}#{second}"
+
+
+@dataclass(frozen=True)
+class ConversationStart:
+    """What a new message must look like once the starting rules allowed it."""
+
+    recipient_id: str
+    type: MessageType
+    relates_to: RelatesTo
+    subject: str | None = None
+
+
+def ask_question(buyer: User, offer: Offer | None) -> ConversationStart:
+    """ "Ask a question": any user may write to the seller of an offer, except its seller."""
+    if offer is None:
+        raise NotFoundError("Offer not found.", code="OFFER_NOT_FOUND")
+    if offer.seller_id == buyer.id:
+        raise ValidationError("You cannot ask a question about your own offer.", code="OWN_OFFER")
+    return ConversationStart(
+        recipient_id=offer.seller_id,
+        type=MessageType.ASK_QUESTION,
+        relates_to=RelatesTo(offer_id=offer.id),
+        subject=offer.title,
+    )
+
+
+def ask_about_purchase(buyer: User, order: Order | None) -> ConversationStart:
+    """ "Ask about purchase": only the order's buyer, to its seller."""
+    if order is None or buyer.id not in (order.buyer_id, order.seller_id):
+        raise NotFoundError("Order not found.", code="ORDER_NOT_FOUND")
+    if order.buyer_id != buyer.id:
+        raise ValidationError(
+            "As the seller of this order, name the buyer in recipient.login.", code="RECIPIENT_REQUIRED"
+        )
+    return ConversationStart(
+        recipient_id=order.seller_id,
+        type=MessageType.MESSAGE_CENTER,
+        relates_to=RelatesTo(order_id=order.id),
+    )
+
+
+def seller_writes_to_buyer(seller: User, buyer: User | None, order: Order | None) -> ConversationStart:
+    """A seller may start a thread only with an active business account, naming the buyer and
+    an order of that buyer with this seller."""
+    if not seller.business_account:
+        raise ForbiddenError(
+            "Only sellers with an active business account can start a conversation with a buyer.",
+            code="BUSINESS_ACCOUNT_REQUIRED",
+        )
+    if buyer is None:
+        raise NotFoundError("Recipient not found.", code="RECIPIENT_NOT_FOUND")
+    if buyer.id == seller.id:
+        raise ValidationError("You cannot write to yourself.", code="SELF_MESSAGE")
+    if order is None or order.seller_id != seller.id:
+        raise NotFoundError("Order not found.", code="ORDER_NOT_FOUND")
+    if order.buyer_id != buyer.id:
+        raise ForbiddenError(
+            "This order was not placed by the named recipient.", code="ORDER_NOT_WITH_RECIPIENT"
+        )
+    return ConversationStart(
+        recipient_id=buyer.id,
+        type=MessageType.MESSAGE_CENTER,
+        relates_to=RelatesTo(order_id=order.id),
+    )
+
+
+def write_to_existing_interlocutor(
+    author: User, recipient: User | None, thread_id: str | None
+) -> ConversationStart:
+    """Naming only a login is allowed when the pair already talks: the message joins that thread."""
+    if recipient is None:
+        raise NotFoundError("Recipient not found.", code="RECIPIENT_NOT_FOUND")
+    if recipient.id == author.id:
+        raise ValidationError("You cannot write to yourself.", code="SELF_MESSAGE")
+    if thread_id is None:
+        raise ValidationError(
+            "Start a conversation from an offer (offer.id) or an order (order.id); a seller names "
+            "the buyer in recipient.login together with order.id.",
+            code="CONVERSATION_CONTEXT_REQUIRED",
+        )
+    return ConversationStart(
+        recipient_id=recipient.id, type=MessageType.MESSAGE_CENTER, relates_to=RelatesTo()
+    )

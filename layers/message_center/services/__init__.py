@@ -1,0 +1,1 @@
+"""Services: the product rules applied to data, one class per area."""

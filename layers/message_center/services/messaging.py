@@ -1,0 +1,354 @@
+"""Conversations: inbox, threads, sending, reading and deleting messages."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..data.directory_repository import DirectoryRepository
+from ..data.thread_repository import (
+    IdempotencyClaim,
+    IdempotencyKeyTaken,
+    InboxFilter,
+    NewMessage,
+    ThreadRepository,
+)
+from ..domain import inbox, rules
+from ..domain.errors import ConcurrencyError, ConflictError, NotFoundError, ValidationError
+from ..domain.ids import is_valid_id, new_id, utc_now
+from ..domain.models import (
+    InboxEntry,
+    InboxPage,
+    Message,
+    MessagePage,
+    MessageStatus,
+    MessageType,
+    RelatesTo,
+    User,
+)
+
+# Optimistic-locking attempts before giving up with 409 (contention on one pair is rare).
+_MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class InboxQuery:
+    interlocutor_login: str | None = None
+    unread_only: bool = False
+    awaiting_reply_only: bool = False
+    before: datetime | None = None
+    offset: int = 0
+    limit: int = 20
+
+
+@dataclass(frozen=True)
+class MessageQuery:
+    before: datetime | None = None
+    after: datetime | None = None
+    offset: int = 0
+    limit: int = 20
+
+
+@dataclass(frozen=True)
+class StartConversation:
+    """A ``POST /messaging/messages`` request: which of its forms is decided by what is set."""
+
+    text: str
+    offer_id: str | None = None
+    order_id: str | None = None
+    recipient_login: str | None = None
+    attachment_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SendResult:
+    message: Message
+    replayed: bool  # True when an earlier request with the same Idempotency-Key stored it
+
+
+class MessagingService:
+    """Everything a participant does with threads and messages."""
+
+    def __init__(
+        self,
+        threads: ThreadRepository,
+        directory: DirectoryRepository,
+        *,
+        idempotency_ttl: timedelta,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._threads = threads
+        self._directory = directory
+        self._idempotency_ttl = idempotency_ttl
+        self._clock = clock
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def list_threads(self, caller_id: str, query: InboxQuery) -> InboxPage:
+        if query.interlocutor_login is not None:
+            entry = self._entry_with(caller_id, query.interlocutor_login)
+            matches = entry is not None and _entry_matches(entry, query)
+            found = (entry,) if matches and entry is not None and query.offset == 0 else ()
+            return InboxPage(entries=found, offset=query.offset, limit=query.limit)
+        inbox_filter = {
+            (False, False): InboxFilter.ALL,
+            (True, False): InboxFilter.UNREAD,
+            (False, True): InboxFilter.AWAITING_REPLY,
+            (True, True): InboxFilter.UNREAD_AWAITING_REPLY,
+        }[(query.unread_only, query.awaiting_reply_only)]
+        entries = self._threads.list_inbox(
+            caller_id, inbox_filter, before=query.before, offset=query.offset, limit=query.limit
+        )
+        return InboxPage(entries=tuple(entries), offset=query.offset, limit=query.limit)
+
+    def get_thread(self, caller_id: str, thread_id: str) -> InboxEntry:
+        return self._participant_entry(caller_id, thread_id)
+
+    def mark_read(self, caller_id: str, thread_id: str, read: bool) -> InboxEntry:
+        for _ in range(_MAX_ATTEMPTS):
+            entry = self._participant_entry(caller_id, thread_id)
+            if entry.read == read and (not read or entry.unread_count == 0):
+                return entry
+            change = inbox.after_read_flag(entry, read)
+            try:
+                self._threads.save_entry(change)
+            except ConcurrencyError:
+                continue
+            return change.after
+        raise ConflictError("The thread is being changed by another request; try again.", code="BUSY")
+
+    def list_messages(self, caller_id: str, thread_id: str, query: MessageQuery) -> MessagePage:
+        self._participant_entry(caller_id, thread_id)
+        messages = self._threads.list_messages(
+            caller_id,
+            thread_id,
+            before=query.before,
+            after=query.after,
+            offset=query.offset,
+            limit=query.limit,
+        )
+        return MessagePage(messages=tuple(messages), offset=query.offset, limit=query.limit)
+
+    def get_message(self, caller_id: str, message_id: str) -> Message:
+        located = self._threads.find_message_thread(message_id) if is_valid_id(message_id) else None
+        if located is None or caller_id not in located[1]:
+            raise NotFoundError("Message not found.", code="MESSAGE_NOT_FOUND")
+        message = self._threads.get_message(caller_id, located[0], message_id)
+        if message is None:
+            raise NotFoundError("Message not found.", code="MESSAGE_NOT_FOUND")
+        return message
+
+    def delete_message(self, caller_id: str, message_id: str) -> None:
+        """Delete the caller's copy; the interlocutor still sees the message."""
+        message = self.get_message(caller_id, message_id)
+        if not self._threads.delete_message_copy(caller_id, message.thread_id, message.id):
+            raise NotFoundError("Message not found.", code="MESSAGE_NOT_FOUND")
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def send_in_thread(
+        self,
+        caller_id: str,
+        thread_id: str,
+        text: str,
+        attachment_ids: tuple[str, ...] = (),
+        idempotency_key: str | None = None,
+    ) -> SendResult:
+        request_hash = _request_hash("thread", thread_id, text, attachment_ids)
+        replay = self._replay(caller_id, idempotency_key, request_hash)
+        if replay is not None:
+            return replay
+        clean_text = rules.normalize_text(text)
+        entry = self._participant_entry(caller_id, thread_id)
+        _check_attachments(attachment_ids)
+        author = self._require_user(caller_id)
+        recipient = self._directory.get_user(entry.interlocutor_id)
+        if recipient is None:
+            raise NotFoundError("Thread not found.", code="THREAD_NOT_FOUND")
+        return self._store(
+            author,
+            recipient,
+            clean_text,
+            rules.ConversationStart(
+                recipient_id=recipient.id, type=MessageType.MESSAGE_CENTER, relates_to=RelatesTo()
+            ),
+            idempotency_key,
+            request_hash,
+        )
+
+    def start_conversation(
+        self, caller_id: str, request: StartConversation, idempotency_key: str | None = None
+    ) -> SendResult:
+        request_hash = _request_hash(
+            "new",
+            request.offer_id,
+            request.order_id,
+            request.recipient_login,
+            request.text,
+            request.attachment_ids,
+        )
+        replay = self._replay(caller_id, idempotency_key, request_hash)
+        if replay is not None:
+            return replay
+        clean_text = rules.normalize_text(request.text)
+        author = self._require_user(caller_id)
+        start = self._decide_start(author, request)
+        _check_attachments(request.attachment_ids)
+        recipient = self._directory.get_user(start.recipient_id)
+        if recipient is None:
+            raise NotFoundError("Recipient not found.", code="RECIPIENT_NOT_FOUND")
+        return self._store(author, recipient, clean_text, start, idempotency_key, request_hash)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _decide_start(self, author: User, request: StartConversation) -> rules.ConversationStart:
+        if request.offer_id is not None and (
+            request.order_id is not None or request.recipient_login is not None
+        ):
+            raise ValidationError(
+                "Name either offer.id (ask a question) or order.id (ask about a purchase), not both.",
+                code="AMBIGUOUS_CONTEXT",
+            )
+        if request.offer_id is not None:
+            return rules.ask_question(author, self._directory.get_offer(request.offer_id))
+        if request.recipient_login is not None:
+            recipient = self._directory.get_user_by_login(request.recipient_login)
+            if request.order_id is not None:
+                return rules.seller_writes_to_buyer(
+                    author, recipient, self._directory.get_order(request.order_id)
+                )
+            thread_id = self._threads.find_thread_of_pair(author.id, recipient.id) if recipient else None
+            return rules.write_to_existing_interlocutor(author, recipient, thread_id)
+        if request.order_id is not None:
+            return rules.ask_about_purchase(author, self._directory.get_order(request.order_id))
+        raise ValidationError(
+            "Name offer.id, order.id, or recipient.login with order.id.", code="CONVERSATION_CONTEXT_REQUIRED"
+        )
+
+    def _store(
+        self,
+        author: User,
+        recipient: User,
+        text: str,
+        start: rules.ConversationStart,
+        idempotency_key: str | None,
+        request_hash: str,
+    ) -> SendResult:
+        for _ in range(_MAX_ATTEMPTS):
+            sent_at = self._clock()
+            thread_id = self._threads.find_thread_of_pair(author.id, recipient.id)
+            new_thread = thread_id is None
+            thread_id = thread_id or new_id(sent_at)
+            entries = {} if new_thread else self._threads.get_entries(thread_id, (author.id, recipient.id))
+            message = Message(
+                id=new_id(sent_at),
+                thread_id=thread_id,
+                owner_id=author.id,
+                author_id=author.id,
+                author_login=author.login,
+                text=text,
+                type=start.type,
+                status=MessageStatus.DELIVERED,
+                created_at=sent_at,
+                relates_to=start.relates_to,
+                subject=start.subject,
+            )
+            claim = (
+                IdempotencyClaim(author.id, idempotency_key, request_hash, sent_at + self._idempotency_ttl)
+                if idempotency_key
+                else None
+            )
+            new = NewMessage(
+                message=message,
+                recipient_id=recipient.id,
+                author_entry=inbox.after_message(
+                    entries.get(author.id),
+                    owner_id=author.id,
+                    thread_id=thread_id,
+                    interlocutor=recipient,
+                    author_id=author.id,
+                    sent_at=sent_at,
+                ),
+                recipient_entry=inbox.after_message(
+                    entries.get(recipient.id),
+                    owner_id=recipient.id,
+                    thread_id=thread_id,
+                    interlocutor=author,
+                    author_id=author.id,
+                    sent_at=sent_at,
+                ),
+                new_thread=new_thread,
+                idempotency=claim,
+            )
+            try:
+                self._threads.append_message(new)
+            except ConcurrencyError:
+                continue
+            except IdempotencyKeyTaken:
+                replay = self._replay(author.id, idempotency_key, request_hash)
+                if replay is None:
+                    continue
+                return replay
+            return SendResult(message=message, replayed=False)
+        raise ConflictError("The thread is being changed by another request; try again.", code="BUSY")
+
+    def _replay(self, caller_id: str, key: str | None, request_hash: str) -> SendResult | None:
+        if not key:
+            return None
+        record = self._threads.get_idempotency(caller_id, key)
+        if record is None:
+            return None
+        if record.request_hash != request_hash:
+            raise ValidationError(
+                "This Idempotency-Key was already used for a different request.",
+                code="IDEMPOTENCY_KEY_REUSED",
+            )
+        message = self._threads.get_message(caller_id, record.thread_id, record.message_id)
+        if message is None:  # the author deleted their copy since; the send still happened once
+            raise ConflictError(
+                "The message sent with this Idempotency-Key was deleted.", code="IDEMPOTENT_GONE"
+            )
+        return SendResult(message=message, replayed=True)
+
+    def _participant_entry(self, caller_id: str, thread_id: str) -> InboxEntry:
+        entry = self._threads.get_entry(caller_id, thread_id) if is_valid_id(thread_id) else None
+        if entry is None:
+            raise NotFoundError("Thread not found.", code="THREAD_NOT_FOUND")
+        return entry
+
+    def _entry_with(self, caller_id: str, login: str) -> InboxEntry | None:
+        other = self._directory.get_user_by_login(login)
+        if other is None:
+            return None
+        thread_id = self._threads.find_thread_of_pair(caller_id, other.id)
+        return self._threads.get_entry(caller_id, thread_id) if thread_id else None
+
+    def _require_user(self, user_id: str) -> User:
+        user = self._directory.get_user(user_id)
+        if user is None:
+            # A valid token for someone the marketplace directory does not know.
+            raise NotFoundError("Your account is not in the marketplace directory.", code="USER_NOT_FOUND")
+        return user
+
+
+def _entry_matches(entry: InboxEntry, query: InboxQuery) -> bool:
+    if query.unread_only and entry.read:
+        return False
+    if query.awaiting_reply_only and not entry.awaiting_reply:
+        return False
+    return query.before is None or entry.last_message_at < query.before
+
+
+def _check_attachments(attachment_ids: tuple[str, ...]) -> None:
+    if attachment_ids:
+        raise ValidationError(
+            "Attachment not found: declare and upload it first.", code="ATTACHMENT_NOT_FOUND"
+        )
+
+
+def _request_hash(*parts: object) -> str:
+    encoded = json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str).encode()
+    return hashlib.sha256(encoded).hexdigest()

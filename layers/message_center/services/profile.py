@@ -1,0 +1,24 @@
+"""The caller's own profile: preferred language and unread badge."""
+
+from __future__ import annotations
+
+from ..data.directory_repository import DirectoryRepository
+from ..domain.errors import NotFoundError
+from ..domain.models import Language, User
+
+
+class ProfileService:
+    def __init__(self, directory: DirectoryRepository) -> None:
+        self._directory = directory
+
+    def get(self, caller_id: str) -> User:
+        user = self._directory.get_user(caller_id)
+        if user is None:
+            raise NotFoundError("Your account is not in the marketplace directory.", code="USER_NOT_FOUND")
+        return user
+
+    def set_preferred_language(self, caller_id: str, language: Language) -> User:
+        user = self._directory.set_preferred_language(caller_id, language)
+        if user is None:
+            raise NotFoundError("Your account is not in the marketplace directory.", code="USER_NOT_FOUND")
+        return user

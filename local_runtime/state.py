@@ -1,0 +1,101 @@
+"""Where a running ``message-center serve`` tells other commands how to reach it.
+
+The state file holds ports and resource ids only, never tokens or passwords. Its location is
+``$MESSAGE_CENTER_STATE_FILE`` when set, else ``$XDG_RUNTIME_DIR/message-center/local.json``
+(a per-login tmpfs on most Linux desktops), else ``~/.cache/message-center/local.json``.
+Only the CLI's ``serve`` writes it; a runtime started from Python (tests) does not unless asked,
+so parallel test runs never overwrite a developer's running instance.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+STATE_FILE_ENV = "MESSAGE_CENTER_STATE_FILE"
+
+
+@dataclass(frozen=True)
+class RuntimeState:
+    """How to reach one running local runtime (what ``LocalRuntime.start`` returns)."""
+
+    api_port: int
+    aws_port: int
+    region: str
+    table_name: str
+    user_pool_id: str
+    user_pool_client_id: str
+    host: str = "127.0.0.1"
+    pid: int = 0
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{self.host}:{self.api_port}"
+
+    @property
+    def aws_endpoint_url(self) -> str:
+        return f"http://{self.host}:{self.aws_port}"
+
+
+class RuntimeNotRunningError(RuntimeError):
+    """No local runtime answers where the state file (or the given port) says it should."""
+
+
+def default_state_path() -> Path:
+    """The state file location (see the module docstring for the order of precedence)."""
+    if explicit := os.environ.get(STATE_FILE_ENV):
+        return Path(explicit)
+    if runtime_dir := os.environ.get("XDG_RUNTIME_DIR"):
+        return Path(runtime_dir) / "message-center" / "local.json"
+    return Path.home() / ".cache" / "message-center" / "local.json"
+
+
+def write_state(state: RuntimeState, path: Path) -> None:
+    """Write ``state`` atomically, readable only by the current user."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_text(json.dumps(asdict(state), indent=2) + "\n", encoding="utf-8")
+    temporary.chmod(0o600)
+    temporary.replace(path)
+
+
+def remove_state(path: Path, pid: int) -> None:
+    """Delete the state file if it still describes the process ``pid`` (a newer serve may own it)."""
+    try:
+        if json.loads(path.read_text(encoding="utf-8")).get("pid") == pid:
+            path.unlink()
+    except (FileNotFoundError, json.JSONDecodeError):
+        pass
+
+
+def read_state(path: Path) -> RuntimeState:
+    """The state of the running runtime; ``RuntimeNotRunningError`` when there is none."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RuntimeNotRunningError(
+            f"The local runtime is not running (no state file at {path}). Start it with: message-center serve"
+        ) from None
+    except json.JSONDecodeError:
+        raise RuntimeNotRunningError(
+            f"The state file {path} is not valid JSON; restart message-center serve"
+        ) from None
+    state = RuntimeState(**{name: raw[name] for name in RuntimeState.__dataclass_fields__ if name in raw})
+    if not is_listening(state.host, state.aws_port):
+        raise RuntimeNotRunningError(
+            f"The local runtime is not running (nothing listens on {state.aws_endpoint_url}; "
+            f"stale state file {path}). Start it with: message-center serve"
+        )
+    return state
+
+
+def is_listening(host: str, port: int, timeout: float = 0.5) -> bool:
+    """True when something accepts TCP connections on ``host:port``."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False

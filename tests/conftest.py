@@ -1,0 +1,76 @@
+"""Shared fixtures: an isolated moto AWS per test, the table, a user pool and a directory."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import pytest
+from moto import mock_aws
+
+REGION = "eu-central-1"
+TABLE = "MessageCenterTest"
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "TABLE_NAME": TABLE,
+        "POWERTOOLS_SERVICE_NAME": "message-center",
+        "POWERTOOLS_METRICS_NAMESPACE": "MessageCenter",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_DEV": "false",
+        "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+@pytest.fixture
+def aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """moto for this test only, with the table and a user pool created."""
+    from message_center.data.schema import create_table_request
+    from message_center.settings import get_settings
+
+    with mock_aws():
+        boto3.client("dynamodb", region_name=REGION).create_table(**create_table_request(TABLE))
+        pool = boto3.client("cognito-idp", region_name=REGION).create_user_pool(
+            PoolName="message-center-test", UsernameAttributes=[]
+        )
+        monkeypatch.setenv("USER_POOL_ID", pool["UserPool"]["Id"])
+        _reset_cached_services(get_settings)
+        yield
+        _reset_cached_services(get_settings)
+
+
+def _reset_cached_services(get_settings) -> None:  # type: ignore[no-untyped-def]
+    from functions.api import context
+
+    get_settings.cache_clear()
+    context.services.cache_clear()
+
+
+DIRECTORY_FILE = Path(__file__).parent / "support" / "directory.json"
+
+
+@pytest.fixture
+def directory_document() -> dict:
+    return json.loads(DIRECTORY_FILE.read_text())
+
+
+@pytest.fixture
+def users(aws: None, directory_document: dict) -> dict[str, str]:
+    """The test directory loaded; login → user id."""
+    from message_center.composition import build_directory_service
+    from message_center.settings import get_settings
+
+    report = build_directory_service(get_settings()).load(directory_document)
+    return dict(report.user_ids)

@@ -1,0 +1,73 @@
+"""One synthesized Message Center stack shared by the infra tests."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aws_cdk import App
+from aws_cdk.assertions import Template
+
+from infra.app import build
+from infra.stack import MessageCenterStack
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+Resource = tuple[str, dict[str, Any]]  # logical id, definition
+
+
+def _synth_stack(**context: Any) -> MessageCenterStack:
+    """The stack as ``cdk synth`` builds it (cdk.json context, cdk-nag), minus asset bundling.
+
+    With no stack selected for bundling CDK stages the layer asset from its source folder and
+    never calls the local bundler, so no pip run and no network (layer_bundling has own tests).
+    """
+    cdk_context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    app = App(context={**cdk_context, "aws:cdk:bundling-stacks": [], **context})
+    return build(app)
+
+
+@pytest.fixture(scope="session")
+def synth_stack() -> Callable[..., MessageCenterStack]:
+    """Factory for a stack synthesized with extra CDK context."""
+    return _synth_stack
+
+
+@pytest.fixture(scope="session")
+def stack() -> MessageCenterStack:
+    return _synth_stack()
+
+
+@pytest.fixture(scope="session")
+def template(stack: MessageCenterStack) -> Template:
+    return Template.from_stack(stack)
+
+
+def _single(template: Template, resource_type: str) -> Resource:
+    resources = template.find_resources(resource_type)
+    assert len(resources) == 1, f"expected one {resource_type}, found {sorted(resources)}"
+    logical_id, definition = next(iter(resources.items()))
+    return logical_id, dict(definition)
+
+
+@pytest.fixture(scope="session")
+def table(template: Template) -> Resource:
+    return _single(template, "AWS::DynamoDB::Table")
+
+
+@pytest.fixture(scope="session")
+def user_pool(template: Template) -> Resource:
+    return _single(template, "AWS::Cognito::UserPool")
+
+
+@pytest.fixture(scope="session")
+def user_pool_client(template: Template) -> Resource:
+    return _single(template, "AWS::Cognito::UserPoolClient")
+
+
+@pytest.fixture(scope="session")
+def api_function(template: Template) -> Resource:
+    return _single(template, "AWS::Lambda::Function")

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from aws_cdk import Validations
+from aws_cdk.assertions import Annotations, Match, Template
+from cdk_nag import AwsSolutionsChecks
+
+from infra.stack import MessageCenterStack
+
+
+def test_aws_solutions_checks_leave_no_unacknowledged_finding(stack: MessageCenterStack) -> None:
+    # Given the stack as `cdk synth` builds it
+    # When running the AWS Solutions rule pack over it
+    report = AwsSolutionsChecks().validate_scope(stack)
+
+    # Then no error or warning is left that was not acknowledged with a reason
+    findings = [
+        (violation.rule_name, resource.construct_path)
+        for violation in report.violations
+        for resource in violation.violating_resources
+    ]
+    assert findings == []
+    assert report.success
+
+
+def test_synthesis_reports_no_errors(template: Template, stack: MessageCenterStack) -> None:
+    # Given a synthesized stack (cdk-nag is a validation plugin: a finding fails synthesis itself)
+    # When reading the construct annotations
+    errors = Annotations.from_stack(stack).find_error("*", Match.any_value())
+
+    # Then CDK reported no errors
+    assert errors == []
+
+
+def test_every_acknowledgment_states_a_reason(stack: MessageCenterStack) -> None:
+    # Given every rule acknowledged anywhere in the stack
+    acknowledged = {
+        rule: reason
+        for construct in stack.node.find_all()
+        for entry in construct.node.metadata
+        if entry.type == Validations.ACKNOWLEDGED_RULES_METADATA_KEY
+        for rule, reason in entry.data.items()
+    }
+
+    # When / Then each one is a cdk-nag rule with a written reason
+    assert acknowledged
+    for rule, reason in acknowledged.items():
+        assert "AwsSolutions-" in rule
+        assert len(reason.split()) >= 5, rule
