@@ -85,7 +85,7 @@ def client(service: str, endpoint_url: str, region: str) -> Any:
         aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         aws_session_token=DUMMY_CREDENTIALS["AWS_SESSION_TOKEN"],
         region_name=region,
-    ).client(service, endpoint_url=endpoint_url)
+    ).client(service, endpoint_url=endpoint_url)  # type: ignore[call-overload]  # service chosen at run time
 
 
 def provision(endpoint_url: str, region: str, table_name: str) -> Resources:
