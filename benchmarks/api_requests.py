@@ -22,16 +22,16 @@ inbox size.
 from __future__ import annotations
 
 import io
-import json
 import os
 import platform
 import statistics
 import subprocess
 import sys
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, redirect_stdout
+from contextlib import ExitStack, contextmanager, redirect_stdout
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -164,7 +164,7 @@ class RequestCounter:
 def counting_requests() -> Iterator[RequestCounter]:
     """Count every botocore request (boto3's and pynamodb's) while the block runs."""
     counter = RequestCounter()
-    original = BaseClient._make_api_call
+    original = BaseClient._make_api_call  # type: ignore[attr-defined]  # private, so not in the stubs
 
     def counted(client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
         service = client.meta.service_model.service_name
@@ -210,6 +210,44 @@ def aws_sandbox() -> Iterator[None]:
             else:
                 os.environ[key] = value
         _reset_cached_services()
+
+
+class TransactionGuard:
+    """Makes moto's transactions affordable in a big table, and says when that was unsafe.
+
+    moto backs a transaction up by deep-copying the whole table once per item it writes: seconds
+    per item at 2,000 threads, minutes per run. The copy is only used to roll back a cancelled
+    transaction, and every transaction here is expected to commit (one caller, no contention), so
+    the table is not copied; a transaction that fails anyway is counted, and the run is invalid.
+    """
+
+    def __init__(self) -> None:
+        self.failed = 0
+
+    @contextmanager
+    def installed(self) -> Iterator[TransactionGuard]:
+        from moto.dynamodb import models
+
+        real_copy = models.copy
+        transact = models.DynamoDBBackend.transact_write_items
+
+        class _TablesNotCopied:
+            @staticmethod
+            def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
+                return value if isinstance(value, models.Table) else real_copy.deepcopy(value, memo)
+
+        def guarded(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+            try:
+                transact(backend, transact_items)
+            except Exception:
+                self.failed += 1
+                raise
+
+        with (
+            mock.patch.object(models, "copy", _TablesNotCopied),
+            mock.patch.object(models.DynamoDBBackend, "transact_write_items", guarded),
+        ):
+            yield self
 
 
 # -- the inbox -----------------------------------------------------------------------------
@@ -268,11 +306,19 @@ def _user_items(user: User, unread_threads: int, now: datetime) -> list[Model]:
     ]
 
 
+@dataclass(frozen=True)
+class Conversation:
+    thread_id: str
+    message_ids: list[str]  # oldest first
+    items: list[Model]
+    badge_changes: Counter[str]  # user id → change of their unread badge
+
+
 def _conversation(
     seller: User, buyer: User, offer: Offer, last_at: datetime, state: tuple[bool, bool, bool]
-) -> tuple[list[Model], Counter[str], list[str]]:
+) -> Conversation:
     """One thread as ThreadRepository.append_message would have left it after three messages
-    (and mark_read after the read flags): its items, badge changes and message ids."""
+    (and mark_read after the read flags)."""
     buyer_last, seller_read, buyer_read = state
     authors = (buyer, seller, buyer if buyer_last else seller)
     times = [last_at - timedelta(seconds=10 * (len(authors) - 1 - n)) for n in range(len(authors))]
@@ -334,7 +380,7 @@ def _conversation(
         ),
         *(_to_entry_item(entry) for entry in entries.values() if entry is not None),
     ]
-    return items, badges, message_ids
+    return Conversation(thread_id, message_ids, items, badges)
 
 
 def _batch_write(items: Sequence[Model]) -> None:
@@ -368,26 +414,23 @@ def populate(size: int) -> Inbox:
     for order in (known_order, new_order):
         directory.upsert_order(order)
 
-    items: list[Model] = []
+    conversations = [
+        _conversation(seller, buyer, offer, now - timedelta(minutes=rank + 1), _STATES[rank % len(_STATES)])
+        for rank, buyer in enumerate(buyers)
+    ]
+    items: list[Model] = [item for conversation in conversations for item in conversation.items]
     badges: Counter[str] = Counter()
-    focus_message_ids: list[str] = []
-    for rank, buyer in enumerate(buyers):
-        thread_items, thread_badges, message_ids = _conversation(
-            seller, buyer, offer, now - timedelta(minutes=rank + 1), _STATES[rank % len(_STATES)]
-        )
-        items += thread_items
-        badges.update(thread_badges)
-        if rank == 0:
-            focus_message_ids = message_ids
+    for conversation in conversations:
+        badges.update(conversation.badge_changes)
     for user in (seller, *buyers, new_buyer, other_seller):
         items += _user_items(user, badges[user.id], now)
     _batch_write(items)
     return Inbox(
         size=size,
         owner=seller,
-        focus_thread_id=str(items[0].thread_id),  # rank 0's first item is one of its messages
+        focus_thread_id=conversations[0].thread_id,
         focus_login=buyers[0].login,
-        focus_message_ids=tuple(focus_message_ids),
+        focus_message_ids=tuple(conversations[0].message_ids),
         known_buyer_login=buyers[1].login,
         known_buyer_order_id=known_order.id,
         new_buyer_login=new_buyer.login,
@@ -408,8 +451,10 @@ class Operation:
 
 
 def _call(event: dict[str, Any]) -> ApiResponse:
-    # Powertools Metrics prints its EMF document to stdout; keep the Markdown clean.
-    with redirect_stdout(io.StringIO()):
+    # Powertools Metrics prints its EMF document to stdout (and warns when it has none); keep the
+    # Markdown clean.
+    with redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="No application metrics to publish")
         return invoke(event)
 
 
@@ -437,11 +482,18 @@ def _after_first_page(box: Inbox) -> dict[str, Any]:
 
 
 OPERATIONS: tuple[Operation, ...] = (
-    Operation("get profile", True, 200, lambda box: build_event("api_get_profile", user_id=box.owner.id)),
+    Operation(
+        "get profile (first request after a cold start)",
+        True,
+        200,
+        lambda box: build_event("api_get_profile", user_id=box.owner.id),
+    ),
     Operation("badge", True, 200, lambda box: build_event("api_get_badge", user_id=box.owner.id)),
     Operation("list threads", True, 200, lambda box: _threads(box, offset="0")),
     Operation("list threads unread=true", True, 200, lambda box: _threads(box, unread="true")),
-    Operation("list threads withoutMyReply=true", True, 200, lambda box: _threads(box, withoutMyReply="true")),
+    Operation(
+        "list threads withoutMyReply=true", True, 200, lambda box: _threads(box, withoutMyReply="true")
+    ),
     Operation(
         "list threads unread=true&withoutMyReply=true",
         True,
@@ -546,16 +598,27 @@ def _listed(response: ApiResponse) -> int:
     return sum(len(body.get(key) or ()) for key in ("threads", "messages")) if isinstance(body, dict) else 0
 
 
-def measure_inbox(size: int) -> list[Observation]:
-    """Each operation of ``OPERATIONS``, in order, against a fresh ``size``-thread inbox."""
+def measure_inbox(size: int, *, copy_tables_in_transactions: bool = False) -> list[Observation]:
+    """Each operation of ``OPERATIONS``, in order, against a fresh ``size``-thread inbox.
+
+    ``copy_tables_in_transactions`` keeps moto's own (slow) transaction backups, to check that
+    ``TransactionGuard`` changes no count.
+    """
     observations: list[Observation] = []
-    with aws_sandbox(), counting_requests() as counter:
+    guard = TransactionGuard()
+    with ExitStack() as stack:
+        stack.enter_context(aws_sandbox())
+        if not copy_tables_in_transactions:
+            stack.enter_context(guard.installed())
+        counter = stack.enter_context(counting_requests())
         box = populate(size)
         for operation in OPERATIONS:
             event = operation.event(box)
             counter.reset()  # setup writes and cursor look-ups are not the operation's cost
             response = _call(event)
             cost = counter.cost()
+            if guard.failed:
+                raise BenchmarkError(f"{operation.label} at {size} threads: a transaction was cancelled.")
             if response.status != operation.expected_status:
                 raise BenchmarkError(
                     f"{operation.label} at {size} threads answered {response.status}, expected "
@@ -692,7 +755,8 @@ def main() -> int:
     for row in report.size_dependent:
         print(f"Depends on inbox size: {row.difference()}")
     setup = ", ".join(
-        f"{size:,} threads {seconds:.1f} s" for size, seconds in zip(report.sizes, report.seconds_by_size)
+        f"{size:,} threads {seconds:.1f} s"
+        for size, seconds in zip(report.sizes, report.seconds_by_size, strict=True)
     )
     print(f"Run time: {time.perf_counter() - started:.1f} s (setup and measurement: {setup}).")
     print(f"first-page operations independent of inbox size: {'yes' if report.independent else 'no'}")

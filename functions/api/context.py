@@ -17,7 +17,9 @@ from message_center.domain.models import Message
 from message_center.settings import get_settings
 from pydantic import BaseModel
 
-metrics = Metrics()
+# Explicit, so that importing the handler before the environment is set (tests, tools) still
+# yields valid EMF; the stack sets the same values in POWERTOOLS_* variables.
+metrics = Metrics(namespace="MessageCenter", service="message-center")
 
 
 @lru_cache(maxsize=1)

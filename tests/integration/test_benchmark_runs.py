@@ -1,0 +1,52 @@
+"""``python -m benchmarks.api_requests`` still measures something real (small sizes, so it is fast).
+
+Not a timed test: it proves the benchmark runs against the current handler, that its counters see
+requests and items, and that its size check can tell a size-dependent operation from a flat one.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from benchmarks.api_requests import PAGE_SIZE, Report, Row, measure, render
+
+
+@pytest.fixture(scope="module")
+def report() -> Report:
+    return measure((5, 50))
+
+
+def _row(report: Report, label: str) -> Row:
+    return next(row for row in report.rows if row.operation.label.startswith(label))
+
+
+def test_first_page_operations_cost_the_same_at_both_sizes(report: Report) -> None:
+    assert report.independent, [row.difference() for row in report.size_dependent]
+
+
+def test_every_operation_makes_requests_and_reads_items(report: Report) -> None:
+    for row in report.rows:
+        assert row.small.cost.total_requests > 0, row.operation.label
+        # Even writes read first (the caller's entry, the users); the big inbox fills every page.
+        assert row.large.cost.items_read > 0, row.operation.label
+
+
+def test_listing_reads_one_page_and_counts_what_it_lists(report: Report) -> None:
+    listing = _row(report, "list threads")
+    assert dict(listing.large.cost.requests) == {"Query": 1}
+    assert listing.large.cost.items_read == listing.large.listed == PAGE_SIZE
+    assert listing.small.cost.items_read == listing.small.listed == 5
+
+
+def test_the_size_check_sees_an_operation_that_grows(report: Report) -> None:
+    # offset=100 reads offset + limit items: all 5 in the small inbox, all 50 in the big one.
+    deep = _row(report, "list threads offset=100")
+    assert (deep.small.cost.items_read, deep.large.cost.items_read) == (5, 50)
+    assert not deep.same_cost
+    assert not deep.operation.first_page
+
+
+def test_the_report_renders_as_one_markdown_table_per_measure(report: Report) -> None:
+    text = render(report, {"import boto3": 0.1})
+    assert text.count("| --- |") == 2
+    assert "| 5 threads: requests |" in text and "| 50 threads: requests |" in text
