@@ -16,7 +16,10 @@ def test_every_item_class_uses_the_schema_keys():
 def test_inbox_entry_indexes_are_the_schema_indexes():
     # Given the indexes pynamodb queries
     indexes = {
-        index.Meta.index_name: (index.owner.attr_name, index.activity.attr_name)  # type: ignore[attr-defined]
+        index.Meta.index_name: (
+            index.Meta.attributes["owner"].attr_name,
+            index.Meta.attributes["activity"].attr_name,
+        )
         for index in (
             InboxEntryItem.inbox_index,
             InboxEntryItem.unread_index,
