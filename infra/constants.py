@@ -38,3 +38,16 @@ API_THROTTLE_BURST_LIMIT = 200
 
 DEFAULT_AVATAR_URL_CONTEXT_KEY = "defaultAvatarUrl"
 DEFAULT_AVATAR_URL = "https://assets.message-center.example/avatars/default.png"
+
+# Attachments bucket. Browsers upload with presigned POST and download with presigned GET; the
+# allowed origins come from this CDK context key (a list, or a JSON list / comma-separated string
+# with `cdk -c`). The default "*" is safe: CORS only lets a page read responses, while what may be
+# uploaded or downloaded is decided by the presigned URL/policy each request must carry.
+ATTACHMENTS_CORS_ORIGINS_CONTEXT_KEY = "attachmentsCorsOrigins"
+DEFAULT_ATTACHMENTS_CORS_ORIGINS = ("*",)
+ATTACHMENTS_CORS_MAX_AGE_SECONDS = 3000
+# The bucket refuses presigned URLs used later than this after signing, whatever expiry the code
+# asked for: the upper bound of PRESIGNED_URL_SECONDS in message_center.settings.
+PRESIGNED_URL_MAX_AGE = Duration.hours(1)
+# Server access logs of the attachments bucket (who read or wrote which object) are kept this long.
+ACCESS_LOG_RETENTION = Duration.days(365)

@@ -8,7 +8,12 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from infra.api_construct import ApiConstruct
-from infra.constants import DEFAULT_AVATAR_URL, DEFAULT_AVATAR_URL_CONTEXT_KEY
+from infra.attachments_construct import AttachmentsConstruct, cors_origins_from_context
+from infra.constants import (
+    ATTACHMENTS_CORS_ORIGINS_CONTEXT_KEY,
+    DEFAULT_AVATAR_URL,
+    DEFAULT_AVATAR_URL_CONTEXT_KEY,
+)
 from infra.identity_construct import IdentityConstruct
 from infra.storage_construct import StorageConstruct
 
@@ -18,6 +23,13 @@ class MessageCenterStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         storage = StorageConstruct(self, "Storage")
         identity = IdentityConstruct(self, "Identity")
+        attachments = AttachmentsConstruct(
+            self,
+            "Attachments",
+            cors_origins=cors_origins_from_context(
+                self.node.try_get_context(ATTACHMENTS_CORS_ORIGINS_CONTEXT_KEY)
+            ),
+        )
         api = ApiConstruct(
             self,
             "Api",
@@ -27,7 +39,14 @@ class MessageCenterStack(Stack):
             default_avatar_url=self.node.try_get_context(DEFAULT_AVATAR_URL_CONTEXT_KEY)
             or DEFAULT_AVATAR_URL,
         )
+        attachments.grant_api_access(api.function)
         CfnOutput(self, "ApiUrl", value=api.url, description="Base URL of the HTTP API")
         CfnOutput(self, "UserPoolId", value=identity.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=identity.client.user_pool_client_id)
         CfnOutput(self, "TableName", value=storage.table.table_name)
+        CfnOutput(
+            self,
+            "AttachmentsBucketName",
+            value=attachments.bucket.bucket_name,
+            description="S3 bucket of message attachments (uploads/ and attachments/ prefixes)",
+        )

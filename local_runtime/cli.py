@@ -192,6 +192,7 @@ def _banner(running: Any, users: list[Any], state_file: Path) -> str:
         f"  Swagger UI  {running.api_url}/swagger",
         f"  AWS (moto)  {running.aws_endpoint_url}  region {running.region}, table {running.table_name}",
         f"              user pool {running.user_pool_id}, app client {running.user_pool_client_id}",
+        f"              attachments bucket {running.attachments_bucket}",
         f"  State file  {state_file}",
         "",
     ]
@@ -287,7 +288,9 @@ def _local_target(aws_port: int | None) -> tuple[str, str, Any]:
 
     if aws_port is None:
         running = read_state(default_state_path())
-        resources = emulator.Resources(running.table_name, running.user_pool_id, running.user_pool_client_id)
+        resources = emulator.Resources(
+            running.table_name, running.user_pool_id, running.user_pool_client_id, running.attachments_bucket
+        )
         return running.aws_endpoint_url, running.region, resources
     if not is_listening("127.0.0.1", aws_port):
         raise RuntimeNotRunningError(

@@ -9,13 +9,18 @@ from typing import Any
 
 import boto3
 import requests
+from botocore.config import Config
+from message_center.data import bucket_layout
 from message_center.data.schema import create_table_request
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 DEFAULT_REGION = "eu-central-1"
 DEFAULT_TABLE_NAME = "MessageCenter"
+DEFAULT_ATTACHMENTS_BUCKET = "message-center-attachments-local"
 USER_POOL_NAME = "message-center-local"
 USER_POOL_CLIENT_NAME = "message-center-local-api"
+# How a client must be configured for its presigned URLs to reach the emulator (see s3_client).
+S3_CLIENT_CONFIG = Config(signature_version="s3v4", s3={"addressing_style": "path"})
 DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
@@ -28,6 +33,7 @@ class Resources:
     table_name: str
     user_pool_id: str
     user_pool_client_id: str
+    attachments_bucket: str
 
 
 class AwsEmulator:
@@ -88,9 +94,91 @@ def client(service: str, endpoint_url: str, region: str) -> Any:
     ).client(service, endpoint_url=endpoint_url)  # type: ignore[call-overload]  # service chosen at run time
 
 
-def provision(endpoint_url: str, region: str, table_name: str) -> Resources:
-    """Create the table and the Cognito user pool with its app client."""
+def s3_client(endpoint_url: str, region: str) -> Any:
+    """An S3 client whose presigned URLs work against the emulator.
+
+    SigV4 and path-style addressing (``http://host:port/bucket/key``): the emulator answers on one
+    host, so virtual-hosted URLs (``bucket.localhost``) would not resolve. botocore picks path style
+    for an IP endpoint anyway; saying so keeps ``localhost`` endpoints working too.
+    """
+    return boto3.session.Session(
+        aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+        aws_session_token=DUMMY_CREDENTIALS["AWS_SESSION_TOKEN"],
+        region_name=region,
+    ).client("s3", endpoint_url=endpoint_url, config=S3_CLIENT_CONFIG)
+
+
+# What the deployed bucket has (infra/attachments_construct.py; tests/infra compare the two).
+def attachments_lifecycle_configuration() -> dict[str, Any]:
+    """Unused uploads expire; incomplete multipart uploads are aborted after a day."""
+    return {
+        "Rules": [
+            {
+                "ID": "expire-unused-uploads",
+                "Filter": {"Prefix": bucket_layout.UPLOAD_PREFIX},
+                "Status": "Enabled",
+                "Expiration": {"Days": bucket_layout.UPLOAD_EXPIRY_DAYS},
+            },
+            {
+                "ID": "abort-incomplete-multipart-uploads",
+                "Filter": {"Prefix": ""},
+                "Status": "Enabled",
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+            },
+        ]
+    }
+
+
+def attachments_cors_configuration() -> dict[str, Any]:
+    """Browser uploads by presigned POST and downloads by presigned GET, from any origin."""
+    return {
+        "CORSRules": [
+            {
+                "AllowedMethods": ["POST", "GET"],
+                "AllowedOrigins": ["*"],
+                "AllowedHeaders": ["*"],
+                "MaxAgeSeconds": 3000,
+            }
+        ]
+    }
+
+
+def provision_attachments_bucket(endpoint_url: str, region: str, bucket: str) -> None:
+    """The attachments bucket: private, encrypted, with the deployed lifecycle rules and CORS."""
+    s3 = s3_client(endpoint_url, region)
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    s3.create_bucket(Bucket=bucket, **location)
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket, LifecycleConfiguration=attachments_lifecycle_configuration()
+    )
+    s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=attachments_cors_configuration())
+
+
+def provision(
+    endpoint_url: str,
+    region: str,
+    table_name: str,
+    attachments_bucket: str = DEFAULT_ATTACHMENTS_BUCKET,
+) -> Resources:
+    """Create the table, the attachments bucket and the Cognito user pool with its app client."""
     client("dynamodb", endpoint_url, region).create_table(**create_table_request(table_name))
+    provision_attachments_bucket(endpoint_url, region, attachments_bucket)
     cognito = client("cognito-idp", endpoint_url, region)
     pool = cognito.create_user_pool(
         PoolName=USER_POOL_NAME,
@@ -122,10 +210,15 @@ def provision(endpoint_url: str, region: str, table_name: str) -> Resources:
             "ALLOW_REFRESH_TOKEN_AUTH",
         ],
     )["UserPoolClient"]
-    return Resources(table_name, pool["Id"], app_client["ClientId"])
+    return Resources(table_name, pool["Id"], app_client["ClientId"], attachments_bucket)
 
 
-def find_resources(endpoint_url: str, region: str, table_name: str = DEFAULT_TABLE_NAME) -> Resources:
+def find_resources(
+    endpoint_url: str,
+    region: str,
+    table_name: str = DEFAULT_TABLE_NAME,
+    attachments_bucket: str = DEFAULT_ATTACHMENTS_BUCKET,
+) -> Resources:
     """The resources ``provision`` created in a running emulator, found by name."""
     cognito = client("cognito-idp", endpoint_url, region)
     pools = [p for p in cognito.list_user_pools(MaxResults=60)["UserPools"] if p["Name"] == USER_POOL_NAME]
@@ -135,7 +228,10 @@ def find_resources(endpoint_url: str, region: str, table_name: str = DEFAULT_TAB
     matching = [c for c in clients if c["ClientName"] == USER_POOL_CLIENT_NAME]
     if not matching:
         raise LookupError(f"no app client {USER_POOL_CLIENT_NAME!r} at {endpoint_url}")
-    return Resources(table_name, pools[0]["Id"], matching[0]["ClientId"])
+    buckets = {bucket["Name"] for bucket in s3_client(endpoint_url, region).list_buckets()["Buckets"]}
+    if attachments_bucket not in buckets:
+        raise LookupError(f"no attachments bucket {attachments_bucket!r} at {endpoint_url}")
+    return Resources(table_name, pools[0]["Id"], matching[0]["ClientId"], attachments_bucket)
 
 
 def issuer(region: str, user_pool_id: str) -> str:
@@ -172,4 +268,5 @@ def handler_environment(endpoint_url: str, region: str, resources: Resources) ->
         "TABLE_NAME": resources.table_name,
         "USER_POOL_ID": resources.user_pool_id,
         "USER_POOL_CLIENT_ID": resources.user_pool_client_id,
+        "ATTACHMENTS_BUCKET": resources.attachments_bucket,
     }

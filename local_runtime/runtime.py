@@ -9,10 +9,10 @@ From Python (end-to-end tests)::
     runtime.stop()
 
 ``start`` points this process's AWS environment (``AWS_ENDPOINT_URL``, dummy credentials, region,
-``TABLE_NAME``, ``USER_POOL_ID``...) at the emulator before importing the handler, the way the stack
-configures the deployed function; ``stop`` restores it. Each ``start`` imports the handler afresh (a
-cold start), so runtimes may follow one another in a process, but not overlap: the environment
-and the handler's module state are process-wide.
+``TABLE_NAME``, ``USER_POOL_ID``, ``ATTACHMENTS_BUCKET``...) at the emulator before importing the
+handler, the way the stack configures the deployed function; ``stop`` restores it. Each ``start``
+imports the handler afresh (a cold start), so runtimes may follow one another in a process, but not
+overlap: the environment and the handler's module state are process-wide.
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ class LocalRuntime:
         host: str = "127.0.0.1",
         region: str = emulator.DEFAULT_REGION,
         table_name: str = emulator.DEFAULT_TABLE_NAME,
+        attachments_bucket: str = emulator.DEFAULT_ATTACHMENTS_BUCKET,
         directory: Path | None = DEMO_DIRECTORY,
         handler: LambdaHandler | str = DEFAULT_HANDLER,
         state_file: Path | None = None,
@@ -80,6 +81,7 @@ class LocalRuntime:
         self._host = host
         self._region = region
         self._table_name = table_name
+        self._attachments_bucket = attachments_bucket
         self._directory = directory
         self._handler = handler
         self._state_file = state_file
@@ -106,7 +108,7 @@ class LocalRuntime:
     def _start(self) -> RuntimeState:
         aws_port = self._emulator.start()
         endpoint_url = self._emulator.endpoint_url
-        resources = emulator.provision(endpoint_url, self._region, self._table_name)
+        resources = emulator.provision(endpoint_url, self._region, self._table_name, self._attachments_bucket)
         self._apply_environment(
             {
                 **emulator.handler_environment(endpoint_url, self._region, resources),
@@ -135,6 +137,7 @@ class LocalRuntime:
             table_name=resources.table_name,
             user_pool_id=resources.user_pool_id,
             user_pool_client_id=resources.user_pool_client_id,
+            attachments_bucket=resources.attachments_bucket,
             host=self._host,
             pid=os.getpid(),
         )
@@ -184,4 +187,6 @@ class LocalRuntime:
 
 
 def _resources(running: RuntimeState) -> emulator.Resources:
-    return emulator.Resources(running.table_name, running.user_pool_id, running.user_pool_client_id)
+    return emulator.Resources(
+        running.table_name, running.user_pool_id, running.user_pool_client_id, running.attachments_bucket
+    )

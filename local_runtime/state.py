@@ -28,6 +28,7 @@ class RuntimeState:
     table_name: str
     user_pool_id: str
     user_pool_client_id: str
+    attachments_bucket: str
     host: str = "127.0.0.1"
     pid: int = 0
 
@@ -83,7 +84,12 @@ def read_state(path: Path) -> RuntimeState:
         raise RuntimeNotRunningError(
             f"The state file {path} is not valid JSON; restart message-center serve"
         ) from None
-    state = RuntimeState(**{name: raw[name] for name in RuntimeState.__dataclass_fields__ if name in raw})
+    try:
+        state = RuntimeState(**{name: raw[name] for name in RuntimeState.__dataclass_fields__ if name in raw})
+    except TypeError:  # written by an older version, before a field was added
+        raise RuntimeNotRunningError(
+            f"The state file {path} is incomplete; restart message-center serve"
+        ) from None
     if not is_listening(state.host, state.aws_port):
         raise RuntimeNotRunningError(
             f"The local runtime is not running (nothing listens on {state.aws_endpoint_url}; "

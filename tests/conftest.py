@@ -12,6 +12,7 @@ from moto import mock_aws
 
 REGION = "eu-central-1"
 TABLE = "MessageCenterTest"
+BUCKET = "message-center-attachments-test"
 
 
 @pytest.fixture
@@ -23,6 +24,7 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "AWS_REGION": REGION,
         "AWS_DEFAULT_REGION": REGION,
         "TABLE_NAME": TABLE,
+        "ATTACHMENTS_BUCKET": BUCKET,
         "POWERTOOLS_SERVICE_NAME": "message-center",
         "POWERTOOLS_METRICS_NAMESPACE": "MessageCenter",
         "POWERTOOLS_TRACE_DISABLED": "true",
@@ -46,6 +48,9 @@ def aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             PoolName="message-center-test", UsernameAttributes=[]
         )
         monkeypatch.setenv("USER_POOL_ID", pool["UserPool"]["Id"])
+        boto3.client("s3", region_name=REGION).create_bucket(
+            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+        )
         _reset_cached_services(get_settings)
         yield
         _reset_cached_services(get_settings)

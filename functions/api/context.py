@@ -56,3 +56,10 @@ def count_sent(message: Message, replayed: bool) -> None:
         metrics.add_metric(
             name=f"MessageSent{message.type.value.title().replace('_', '')}", unit=MetricUnit.Count, value=1
         )
+
+
+def attachments_url(router: Router) -> str:
+    """Public URL of the attachment resources, as the client reached this API."""
+    event = cast(APIGatewayProxyEventV2, router.current_event)
+    scheme = event.headers.get("x-forwarded-proto", "https")
+    return f"{scheme}://{event.request_context.domain_name}/messaging/message-attachments/"

@@ -13,7 +13,7 @@ from message_center.api.contract import ACCEPTED_BODY_MEDIA_TYPES, JSON_MEDIA_TY
 
 from . import problems
 from .context import metrics
-from .routes import messages, profile, threads
+from .routes import attachments, messages, profile, threads
 
 logger = Logger()
 tracer = Tracer()
@@ -22,6 +22,7 @@ app = APIGatewayHttpResolver(enable_validation=True)
 app.include_router(threads.router)
 app.include_router(messages.router)
 app.include_router(profile.router)
+app.include_router(attachments.router)
 problems.register(app)
 API_TITLE = "Message Center API"
 API_VERSION = "1.0.0"
@@ -45,18 +46,23 @@ def _openapi_json() -> str:
     return app.get_openapi_json_schema(title=API_TITLE, version=API_VERSION, description=API_DESCRIPTION)
 
 
+FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def _normalise_media_type(event: dict[str, Any]) -> None:
-    """Bodies are JSON only. The marketplace's vendor media type is JSON, so the validator may
-    treat it as such; anything else (forms included, which the validator would otherwise parse)
-    is labelled unsupported so that it gets a 415."""
+    """Structured bodies are JSON only. The marketplace's vendor media type is JSON, so the
+    validator may treat it as such; forms, which the validator would otherwise parse, are labelled
+    unsupported so that they get a 415. Other types reach the routes unchanged: the validator
+    refuses them on JSON routes, and an attachment upload is a file with its own type."""
     headers = event.get("headers") or {}
     content_type = headers.get("content-type")
     if content_type is None:
         return
     media_type = content_type.split(";")[0].strip().lower()
-    headers["content-type"] = (
-        JSON_MEDIA_TYPE if media_type in ACCEPTED_BODY_MEDIA_TYPES else "application/x-unsupported"
-    )
+    if media_type in ACCEPTED_BODY_MEDIA_TYPES:
+        headers["content-type"] = JSON_MEDIA_TYPE
+    elif media_type in FORM_MEDIA_TYPES:
+        headers["content-type"] = "application/x-unsupported"
 
 
 def _label_media_type(event: dict[str, Any], result: dict[str, Any]) -> None:

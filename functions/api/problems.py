@@ -21,6 +21,7 @@ _STATUS_BY_ERROR: tuple[tuple[type[errors.MessageCenterError], HTTPStatus], ...]
     (errors.ValidationError, HTTPStatus.UNPROCESSABLE_ENTITY),
     (errors.ConflictError, HTTPStatus.CONFLICT),
     (errors.ConcurrencyError, HTTPStatus.CONFLICT),
+    (errors.UnsupportedMediaTypeError, HTTPStatus.UNSUPPORTED_MEDIA_TYPE),
 )
 
 

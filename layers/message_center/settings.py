@@ -30,7 +30,9 @@ class Settings(BaseSettings):
     user_pool_id: str | None = Field(default=None, validation_alias="USER_POOL_ID")
     # How long a client's Idempotency-Key is remembered.
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30, validation_alias="IDEMPOTENCY_TTL_HOURS")
-    attachments_bucket: str = Field(default="message-center-attachments", validation_alias="ATTACHMENTS_BUCKET")
+    attachments_bucket: str = Field(
+        default="message-center-attachments", validation_alias="ATTACHMENTS_BUCKET"
+    )
     # Largest attachment (bytes). Marketplace users send scans and photos; 25 MB fits phone photos
     # and multi-page PDF invoices, and stays under SES's 40 MB for inbound mail.
     attachment_max_bytes: int = Field(

@@ -12,17 +12,19 @@ pytestmark = pytest.mark.e2e
 
 VND = "application/vnd.allegro.public.v1+json"
 # Demo directory: a private buyer, a business seller with an order of hers, and a bystander.
+# Each test uses its own pair of users: the tests share one running stack.
 BUYER, SELLER, OUTSIDER = "anna_kowalska", "dom-i-ogrod-pl", "tomas_novak"
 OFFER, ORDER = "12790441001", "5d1b8a72-3c4e-4f0a-9b61-2f8e7c1a0d01"
+QA_BUYER, QA_SELLER, QA_OFFER = "olena_shevchenko", "budapest-books", "13677000032"
 
 
 def test_buyer_asks_and_seller_answers(local_stack):
-    buyer, seller = local_stack.session(BUYER), local_stack.session(SELLER)
+    buyer, seller = local_stack.session(QA_BUYER), local_stack.session(QA_SELLER)
     api = local_stack.api_url
     # Given the buyer asks a question about an offer
     asked = buyer.post(
         f"{api}/messaging/messages",
-        json={"offer": {"id": OFFER}, "text": "Czy zestaw jest dostępny od ręki?"},
+        json={"offer": {"id": QA_OFFER}, "text": "Czy słownik jest dostępny od ręki?"},
         headers={"Content-Type": VND},
     )
     assert asked.status_code == 201, asked.text
@@ -32,7 +34,7 @@ def test_buyer_asks_and_seller_answers(local_stack):
     # Then the seller has one unread thread with the buyer
     assert seller.get(f"{api}/messaging/me/badge").json() == {"unreadThreads": 1}
     inbox = seller.get(f"{api}/messaging/threads", params={"unread": "true"}).json()
-    assert [(t["id"], t["interlocutor"]["login"]) for t in inbox["threads"]] == [(thread_id, BUYER)]
+    assert [(t["id"], t["interlocutor"]["login"]) for t in inbox["threads"]] == [(thread_id, QA_BUYER)]
     # When the seller answers in the thread and marks it read
     answered = seller.post(
         f"{api}/messaging/threads/{thread_id}/messages",
@@ -44,8 +46,8 @@ def test_buyer_asks_and_seller_answers(local_stack):
     # Then the buyer sees both messages, newest first, and the unread answer
     messages = buyer.get(f"{api}/messaging/threads/{thread_id}/messages").json()["messages"]
     assert [(m["author"]["login"], m["author"]["isInterlocutor"], m["text"]) for m in messages] == [
-        (SELLER, True, "Tak, wysyłamy w 24 godziny."),
-        (BUYER, False, "Czy zestaw jest dostępny od ręki?"),
+        (QA_SELLER, True, "Tak, wysyłamy w 24 godziny."),
+        (QA_BUYER, False, "Czy słownik jest dostępny od ręki?"),
     ]
     assert buyer.get(f"{api}/messaging/threads/{thread_id}").json()["read"] is False
     read = buyer.put(

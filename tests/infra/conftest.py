@@ -71,3 +71,22 @@ def user_pool_client(template: Template) -> Resource:
 @pytest.fixture(scope="session")
 def api_function(template: Template) -> Resource:
     return _single(template, "AWS::Lambda::Function")
+
+
+@pytest.fixture(scope="session")
+def attachments_bucket(template: Template) -> Resource:
+    """The bucket the stack exports as ``AttachmentsBucketName`` (what clients and the API use)."""
+    bucket_id = template.find_outputs("AttachmentsBucketName")["AttachmentsBucketName"]["Value"]["Ref"]
+    definition = template.to_json()["Resources"][bucket_id]
+    assert definition["Type"] == "AWS::S3::Bucket"
+    return bucket_id, dict(definition)
+
+
+@pytest.fixture(scope="session")
+def access_log_bucket(template: Template, attachments_bucket: Resource) -> Resource:
+    """The bucket the attachments bucket writes its server access logs to."""
+    logging = attachments_bucket[1]["Properties"]["LoggingConfiguration"]
+    bucket_id = logging["DestinationBucketName"]["Ref"]
+    definition = template.to_json()["Resources"][bucket_id]
+    assert definition["Type"] == "AWS::S3::Bucket"
+    return bucket_id, dict(definition)

@@ -123,7 +123,9 @@ def test_api_function_logs_json_to_its_own_log_group_with_retention(
     assert log_group["Properties"]["RetentionInDays"] == 30
 
 
-def test_api_function_environment(api_function: Resource, table: Resource, user_pool: Resource) -> None:
+def test_api_function_environment(
+    api_function: Resource, table: Resource, user_pool: Resource, attachments_bucket: Resource
+) -> None:
     # Given / When the synthesized API function's environment
     variables = api_function[1]["Properties"]["Environment"]["Variables"]
 
@@ -132,6 +134,7 @@ def test_api_function_environment(api_function: Resource, table: Resource, user_
         "TABLE_NAME": {"Ref": table[0]},
         "USER_POOL_ID": {"Ref": user_pool[0]},
         "DEFAULT_AVATAR_URL": constants.DEFAULT_AVATAR_URL,
+        "ATTACHMENTS_BUCKET": {"Ref": attachments_bucket[0]},
         "POWERTOOLS_SERVICE_NAME": "message-center",
         "POWERTOOLS_METRICS_NAMESPACE": "MessageCenter",
         "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -231,5 +234,5 @@ def test_outputs_tell_clients_where_to_connect(template: Template) -> None:
     # Given / When the synthesized outputs
     outputs = template.find_outputs("*")
 
-    # Then the API URL, the user pool, its client and the table are exported
-    assert {"ApiUrl", "UserPoolId", "UserPoolClientId", "TableName"} <= set(outputs)
+    # Then the API URL, the user pool, its client, the table and the attachments bucket are exported
+    assert {"ApiUrl", "UserPoolId", "UserPoolClientId", "TableName", "AttachmentsBucketName"} <= set(outputs)

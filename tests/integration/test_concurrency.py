@@ -35,7 +35,11 @@ class CompetitorFirst(ThreadRepository):
 
 
 def _service(threads: ThreadRepository) -> MessagingService:
-    return MessagingService(threads, DirectoryRepository(), idempotency_ttl=timedelta(hours=1))
+    from functions.api.context import services
+
+    return MessagingService(
+        threads, DirectoryRepository(), services().attachments, idempotency_ttl=timedelta(hours=1)
+    )
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from dataclasses import dataclass
@@ -53,7 +54,8 @@ def build_event(
     query: dict[str, str] | None = None,
     body: Any = None,
     raw_body: str | None = None,
-    headers: dict[str, str] | None = None,
+    binary: bytes | None = None,
+    headers: dict[str, str | None] | None = None,
 ) -> dict[str, Any]:
     """``events/<name>.json`` as user ``user_id`` (None: no authorizer claims) with overrides."""
     event = load_event(name)
@@ -69,6 +71,10 @@ def build_event(
     if body is not None or raw_body is not None:
         event["body"] = raw_body if raw_body is not None else json.dumps(body)
         event["headers"].setdefault("content-type", "application/vnd.allegro.public.v1+json")
+    if binary is not None:
+        event["body"] = base64.b64encode(binary).decode()
+        event["isBase64Encoded"] = True
+        event["headers"]["content-length"] = str(len(binary))
     for key, value in (headers or {}).items():
         if value is None:
             event["headers"].pop(key.lower(), None)

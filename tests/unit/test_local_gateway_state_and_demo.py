@@ -19,6 +19,7 @@ RUNNING = RuntimeState(
     table_name="MessageCenter",
     user_pool_id="eu-central-1_pool",
     user_pool_client_id="client",
+    attachments_bucket="message-center-attachments-local",
     pid=4242,
 )
 
@@ -45,6 +46,19 @@ def test_missing_or_stale_state_says_how_to_start(tmp_path, monkeypatch):
     state.write_state(RUNNING, tmp_path / "stale.json")
     with pytest.raises(RuntimeNotRunningError, match="stale"):
         state.read_state(tmp_path / "stale.json")
+
+
+def test_state_file_of_an_older_version_says_to_restart(tmp_path, monkeypatch):
+    # Given a state file written before the attachments bucket was added
+    monkeypatch.setattr(state, "is_listening", lambda host, port, timeout=0.5: True)
+    path = tmp_path / "old.json"
+    state.write_state(RUNNING, path)
+    raw = json.loads(path.read_text())
+    del raw["attachments_bucket"]
+    path.write_text(json.dumps(raw))
+    # When it is read / Then the error says to restart serve (no TypeError)
+    with pytest.raises(RuntimeNotRunningError, match="restart message-center serve"):
+        state.read_state(path)
 
 
 def test_state_is_removed_only_by_its_owner(tmp_path):

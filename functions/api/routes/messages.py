@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from message_center.api.schemas import MessageOut, NewMessage
 from message_center.services.messaging import StartConversation
 
-from ..context import caller_id, count_sent, replayed_header, respond, services
+from ..context import attachments_url, caller_id, count_sent, replayed_header, respond, services
 from .threads import IdempotencyKey
 
 router = Router()
@@ -35,13 +35,19 @@ def write_new_message(
     result = services().messaging.start_conversation(caller_id(router), request, idempotency_key)
     count_sent(result.message, result.replayed)
     return respond(
-        MessageOut.from_message(result.message), status_code=201, headers=replayed_header(result.replayed)
+        MessageOut.from_message(result.message, attachments_url(router)),
+        status_code=201,
+        headers=replayed_header(result.replayed),
     )
 
 
 @router.get("/messaging/messages/<messageId>", summary="Get one message")
 def get_message(messageId: MessageId) -> Response[MessageOut]:
-    return respond(MessageOut.from_message(services().messaging.get_message(caller_id(router), messageId)))
+    return respond(
+        MessageOut.from_message(
+            services().messaging.get_message(caller_id(router), messageId), attachments_url(router)
+        )
+    )
 
 
 @router.delete(

@@ -21,7 +21,7 @@ from message_center.domain.errors import ValidationError
 from message_center.domain.models import InboxEntry
 from message_center.services.messaging import InboxQuery, MessageQuery
 
-from ..context import caller_id, count_sent, replayed_header, respond, services
+from ..context import attachments_url, caller_id, count_sent, replayed_header, respond, services
 
 router = Router()
 
@@ -108,9 +108,12 @@ def list_messages(
     page = services().messaging.list_messages(
         caller_id(router), threadId, MessageQuery(before=before, after=after, offset=offset, limit=limit)
     )
+    base = attachments_url(router)
     return respond(
         MessagesList(
-            messages=[MessageOut.from_message(m) for m in page.messages], offset=page.offset, limit=page.limit
+            messages=[MessageOut.from_message(m, base) for m in page.messages],
+            offset=page.offset,
+            limit=page.limit,
         ),
     )
 
@@ -130,5 +133,7 @@ def write_in_thread(
     )
     count_sent(result.message, result.replayed)
     return respond(
-        MessageOut.from_message(result.message), status_code=201, headers=replayed_header(result.replayed)
+        MessageOut.from_message(result.message, attachments_url(router)),
+        status_code=201,
+        headers=replayed_header(result.replayed),
     )

@@ -120,7 +120,8 @@ class MessageOut(WireModel):
     attachments: list[AttachmentInfo] = Field(default_factory=list)
 
     @classmethod
-    def from_message(cls, message: Message) -> MessageOut:
+    def from_message(cls, message: Message, attachments_url: str) -> MessageOut:
+        """``attachments_url``: the public URL of the attachment resources, ending with ``/``."""
         relates = message.relates_to
         return cls(
             id=message.id,
@@ -135,6 +136,15 @@ class MessageOut(WireModel):
                 offer=IdOut(id=relates.offer_id) if relates.offer_id else None,
                 order=IdOut(id=relates.order_id) if relates.order_id else None,
             ),
+            attachments=[
+                AttachmentInfo(
+                    file_name=a.file_name,
+                    mime_type=a.mime_type,
+                    url=f"{attachments_url}{a.id}",
+                    status=a.status.value,
+                )
+                for a in message.attachments
+            ],
         )
 
 
@@ -158,6 +168,30 @@ class NewMessage(InputModel):
     order: IdRef | None = None
     text: RawText
     attachments: list[IdRef] = Field(default_factory=list, max_length=10)
+
+
+# -- attachments --------------------------------------------------------------------------
+
+
+class NewAttachmentDeclaration(InputModel):
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+    size: Annotated[int, Field(ge=0, le=1 << 40)]
+
+
+class UploadFormOut(WireModel):
+    url: str
+    fields: dict[str, str]
+
+
+class AttachmentDeclared(WireModel):
+    id: str
+    expires_at: WireDateTime = Field(description="Extension: use the attachment in a message before then.")
+    upload: UploadFormOut = Field(
+        description=(
+            "Extension: a presigned S3 POST for files larger than an API request allows: send `fields` "
+            "and then `file` as multipart/form-data to `url`."
+        )
+    )
 
 
 # -- profile ------------------------------------------------------------------------------

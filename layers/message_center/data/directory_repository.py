@@ -41,12 +41,15 @@ class DirectoryRepository:
         except DoesNotExist:
             return None
 
-    def get_user_by_login(self, login: str) -> User | None:
+    def get_user_id_by_login(self, login: str) -> str | None:
         try:
-            lookup = LoginItem.get(*_login_key(login))
+            return LoginItem.get(*_login_key(login)).user_id
         except DoesNotExist:
             return None
-        return self.get_user(lookup.user_id)
+
+    def get_user_by_login(self, login: str) -> User | None:
+        user_id = self.get_user_id_by_login(login)
+        return self.get_user(user_id) if user_id else None
 
     def get_offer(self, offer_id: str) -> Offer | None:
         try:

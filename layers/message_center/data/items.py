@@ -13,6 +13,7 @@ Key layout (all keys are strings):
 | message copy    | ``MBOX#<userId>#<threadId>``| ``MSG#<messageId>`` |
 | message ref     | ``MSG#<messageId>``         | ``MSG``          |
 | idempotency key | ``IDEMPOTENCY#<userId>#<key>`` | ``IDEMPOTENCY`` |
+| attachment      | ``ATTACHMENT#<attachmentId>`` | ``ATTACHMENT`` |
 
 Each participant holds a copy of every message of a thread, so "delete for me" removes the
 caller's copy and listing a thread reads only what the caller may see (no discarding filter).
@@ -135,6 +136,13 @@ class RelatesToAttribute(MapAttribute[str, Any]):
     order_id = UnicodeAttribute(null=True, attr_name="orderId")
 
 
+class MessageAttachmentAttribute(MapAttribute[str, Any]):
+    attachment_id = UnicodeAttribute(attr_name="id")
+    file_name = UnicodeAttribute(attr_name="fileName")
+    mime_type = UnicodeAttribute(attr_name="mimeType")
+    status = UnicodeAttribute()
+
+
 class MessageItem(_TableItem):
     message_id = UnicodeAttribute(attr_name="messageId")
     thread_id = UnicodeAttribute(attr_name="threadId")
@@ -148,6 +156,7 @@ class MessageItem(_TableItem):
     subject = UnicodeAttribute(null=True)
     relates_to = RelatesToAttribute(attr_name="relatesTo", default=dict)
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
+    attachments = ListAttribute(of=MessageAttachmentAttribute, default=list)
 
 
 class MessageRefItem(_TableItem):
@@ -162,6 +171,20 @@ class IdempotencyItem(_TableItem):
     expires_at = TTLAttribute(attr_name=schema.TTL_ATTRIBUTE)
 
 
+class AttachmentItem(_TableItem):
+    owner_id = UnicodeAttribute(attr_name="ownerId")
+    file_name = UnicodeAttribute(attr_name="fileName")
+    size = NumberAttribute()
+    status = UnicodeAttribute()
+    mime_type = UnicodeAttribute(null=True, attr_name="mimeType")
+    refusal = UnicodeAttribute(null=True)
+    created_at = UTCDateTimeAttribute(attr_name="createdAt")
+    # Unused declarations expire; a message that uses the attachment removes this attribute.
+    expires_at = TTLAttribute(null=True, attr_name=schema.TTL_ATTRIBUTE)
+    message_id = UnicodeAttribute(null=True, attr_name="messageId")
+    participants = ListAttribute(of=UnicodeAttribute, null=True)
+
+
 ALL_ITEM_CLASSES: tuple[type[_TableItem], ...] = (
     UserItem,
     LoginItem,
@@ -173,6 +196,7 @@ ALL_ITEM_CLASSES: tuple[type[_TableItem], ...] = (
     MessageItem,
     MessageRefItem,
     IdempotencyItem,
+    AttachmentItem,
 )
 
 

@@ -13,13 +13,16 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
+from ..domain.attachments import AttachmentStatus, MessageAttachment
 from ..domain.errors import ConcurrencyError
 from ..domain.ids import highest_id_at, lowest_id_at, to_wire_datetime
 from ..domain.inbox import EntryChange
 from ..domain.models import InboxEntry, Message, MessageStatus, MessageType, RelatesTo
 from ..domain.rules import pair_key
+from .attachment_repository import attachment_key, usable_by, use_in_message_actions
 from .errors import CONDITION_FAILED, TRANSACTION_CONFLICT
 from .items import (
+    AttachmentItem,
     IdempotencyItem,
     InboxEntryItem,
     MessageItem,
@@ -135,6 +138,15 @@ def _to_message(item: MessageItem) -> Message:
             offer_id=relates.offer_id if relates else None, order_id=relates.order_id if relates else None
         ),
         subject=item.subject,
+        attachments=tuple(
+            MessageAttachment(
+                id=a.attachment_id,
+                file_name=a.file_name,
+                mime_type=a.mime_type,
+                status=AttachmentStatus(a.status),
+            )
+            for a in item.attachments or ()
+        ),
     )
 
 
@@ -161,6 +173,15 @@ def _to_message_item(message: Message, owner_id: str, recipient_id: str) -> Mess
             if value is not None
         },
         created_at=message.created_at,
+        attachments=[
+            {
+                "attachment_id": a.id,
+                "file_name": a.file_name,
+                "mime_type": a.mime_type,
+                "status": a.status.value,
+            }
+            for a in message.attachments
+        ],
     )
 
 
@@ -347,6 +368,12 @@ class ThreadRepository:
                     ),
                     condition=MessageRefItem.pk.does_not_exist(),
                 )
+                for attachment in message.attachments:
+                    transaction.update(
+                        AttachmentItem(*attachment_key(attachment.id)),
+                        actions=use_in_message_actions(message.id, participants),
+                        condition=usable_by(author_id, message.created_at),
+                    )
         except TransactWriteError as error:
             raise _translate(error, claims_idempotency=new.idempotency is not None) from error
 

@@ -43,3 +43,9 @@ class ConcurrencyError(MessageCenterError):
     """Optimistic locking kept losing against concurrent writers; safe to retry."""
 
     code = "CONCURRENT_UPDATE"
+
+
+class UnsupportedMediaTypeError(MessageCenterError):
+    """The request body's media type is not one the resource accepts (415)."""
+
+    code = "UNSUPPORTED_MEDIA_TYPE"

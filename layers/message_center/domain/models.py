@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
+from .attachments import MessageAttachment
+
 
 class Marketplace(StrEnum):
     PL = "allegro-pl"
@@ -107,6 +109,7 @@ class Message:
     created_at: datetime
     relates_to: RelatesTo = field(default_factory=RelatesTo)
     subject: str | None = None
+    attachments: tuple[MessageAttachment, ...] = ()
 
     @property
     def is_own(self) -> bool:

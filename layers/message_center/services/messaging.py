@@ -29,6 +29,7 @@ from ..domain.models import (
     RelatesTo,
     User,
 )
+from .attachments import AttachmentService
 
 # Optimistic-locking attempts before giving up with 409 (contention on one pair is rare).
 _MAX_ATTEMPTS = 5
@@ -76,12 +77,14 @@ class MessagingService:
         self,
         threads: ThreadRepository,
         directory: DirectoryRepository,
+        attachments: AttachmentService,
         *,
         idempotency_ttl: timedelta,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._threads = threads
         self._directory = directory
+        self._attachments = attachments
         self._idempotency_ttl = idempotency_ttl
         self._clock = clock
 
@@ -163,7 +166,6 @@ class MessagingService:
             return replay
         clean_text = rules.normalize_text(text)
         entry = self._participant_entry(caller_id, thread_id)
-        _check_attachments(attachment_ids)
         author = self._require_user(caller_id)
         recipient = self._directory.get_user(entry.interlocutor_id)
         if recipient is None:
@@ -177,6 +179,8 @@ class MessagingService:
             ),
             idempotency_key,
             request_hash,
+            attachment_ids,
+            known_thread_id=thread_id,
         )
 
     def start_conversation(
@@ -195,16 +199,28 @@ class MessagingService:
             return replay
         clean_text = rules.normalize_text(request.text)
         author = self._require_user(caller_id)
-        start = self._decide_start(author, request)
-        _check_attachments(request.attachment_ids)
-        recipient = self._directory.get_user(start.recipient_id)
+        start, recipient, known_thread_id = self._decide_start(author, request)
+        recipient = recipient or self._directory.get_user(start.recipient_id)
         if recipient is None:
             raise NotFoundError("Recipient not found.", code="RECIPIENT_NOT_FOUND")
-        return self._store(author, recipient, clean_text, start, idempotency_key, request_hash)
+        return self._store(
+            author,
+            recipient,
+            clean_text,
+            start,
+            idempotency_key,
+            request_hash,
+            request.attachment_ids,
+            known_thread_id=known_thread_id,
+        )
 
     # -- internals -------------------------------------------------------------------------
 
-    def _decide_start(self, author: User, request: StartConversation) -> rules.ConversationStart:
+    def _decide_start(
+        self, author: User, request: StartConversation
+    ) -> tuple[rules.ConversationStart, User | None, str | None]:
+        """The allowed start, plus what was read on the way (the recipient, the pair's thread)
+        so that storing the message does not read it again."""
         if request.offer_id is not None and (
             request.order_id is not None or request.recipient_login is not None
         ):
@@ -213,17 +229,16 @@ class MessagingService:
                 code="AMBIGUOUS_CONTEXT",
             )
         if request.offer_id is not None:
-            return rules.ask_question(author, self._directory.get_offer(request.offer_id))
+            return rules.ask_question(author, self._directory.get_offer(request.offer_id)), None, None
         if request.recipient_login is not None:
             recipient = self._directory.get_user_by_login(request.recipient_login)
             if request.order_id is not None:
-                return rules.seller_writes_to_buyer(
-                    author, recipient, self._directory.get_order(request.order_id)
-                )
+                order = self._directory.get_order(request.order_id)
+                return rules.seller_writes_to_buyer(author, recipient, order), recipient, None
             thread_id = self._threads.find_thread_of_pair(author.id, recipient.id) if recipient else None
-            return rules.write_to_existing_interlocutor(author, recipient, thread_id)
+            return rules.write_to_existing_interlocutor(author, recipient, thread_id), recipient, thread_id
         if request.order_id is not None:
-            return rules.ask_about_purchase(author, self._directory.get_order(request.order_id))
+            return rules.ask_about_purchase(author, self._directory.get_order(request.order_id)), None, None
         raise ValidationError(
             "Name offer.id, order.id, or recipient.login with order.id.", code="CONVERSATION_CONTEXT_REQUIRED"
         )
@@ -236,10 +251,20 @@ class MessagingService:
         start: rules.ConversationStart,
         idempotency_key: str | None,
         request_hash: str,
+        attachment_ids: tuple[str, ...],
+        *,
+        known_thread_id: str | None = None,
     ) -> SendResult:
+        """Store the message, retrying on fresh reads when a concurrent writer got in between.
+        ``known_thread_id``: the pair's thread when the caller already knows it (a pair's thread
+        never changes once created)."""
         for _ in range(_MAX_ATTEMPTS):
+            # Re-checked on every attempt: a lost race may mean an attachment was taken meanwhile.
+            attachments = (
+                self._attachments.prepare_for_message(author.id, attachment_ids) if attachment_ids else ()
+            )
             sent_at = self._clock()
-            thread_id = self._threads.find_thread_of_pair(author.id, recipient.id)
+            thread_id = known_thread_id or self._threads.find_thread_of_pair(author.id, recipient.id)
             new_thread = thread_id is None
             thread_id = thread_id or new_id(sent_at)
             entries = {} if new_thread else self._threads.get_entries(thread_id, (author.id, recipient.id))
@@ -255,6 +280,7 @@ class MessagingService:
                 created_at=sent_at,
                 relates_to=start.relates_to,
                 subject=start.subject,
+                attachments=attachments,
             )
             claim = (
                 IdempotencyClaim(author.id, idempotency_key, request_hash, sent_at + self._idempotency_ttl)
@@ -320,10 +346,10 @@ class MessagingService:
         return entry
 
     def _entry_with(self, caller_id: str, login: str) -> InboxEntry | None:
-        other = self._directory.get_user_by_login(login)
-        if other is None:
+        other_id = self._directory.get_user_id_by_login(login)
+        if other_id is None:
             return None
-        thread_id = self._threads.find_thread_of_pair(caller_id, other.id)
+        thread_id = self._threads.find_thread_of_pair(caller_id, other_id)
         return self._threads.get_entry(caller_id, thread_id) if thread_id else None
 
     def _require_user(self, user_id: str) -> User:
@@ -340,13 +366,6 @@ def _entry_matches(entry: InboxEntry, query: InboxQuery) -> bool:
     if query.awaiting_reply_only and not entry.awaiting_reply:
         return False
     return query.before is None or entry.last_message_at < query.before
-
-
-def _check_attachments(attachment_ids: tuple[str, ...]) -> None:
-    if attachment_ids:
-        raise ValidationError(
-            "Attachment not found: declare and upload it first.", code="ATTACHMENT_NOT_FOUND"
-        )
 
 
 def _request_hash(*parts: object) -> str:

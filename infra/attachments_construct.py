@@ -1,0 +1,168 @@
+"""The attachments bucket, its access-log bucket, and the API function's access to it.
+
+Layout (``message_center.data.bucket_layout``): clients upload into ``uploads/<id>``; when a
+message uses an upload the API copies it to ``attachments/<id>``. Ids are random and never
+derived from user input. Unused uploads expire by the lifecycle rule below (and their records
+by DynamoDB TTL, sooner). There is no S3-event function: the API verifies content on upload and
+on use.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, cast
+
+from aws_cdk import Acknowledgment, CfnElement, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+from message_center.data import bucket_layout
+
+from infra import constants
+
+# What the API function does with objects, per prefix (CopyObject is GetObject on the source plus
+# PutObject on the destination; HeadObject is GetObject; presigned URLs carry the signer's rights):
+#   uploads/*      PutObject (PUT body, presigned POST), GetObject (read, verify, copy source,
+#                  presigned GET of an upload not yet sent)
+#   attachments/*  PutObject (copy destination), GetObject (presigned GET, verify),
+#                  DeleteObject (remove the copy when the message's transaction aborts)
+# No ListBucket, no bucket-level actions, no object ARN outside the two prefixes.
+API_OBJECT_READ_WRITE_ACTIONS = ("s3:GetObject", "s3:PutObject")
+API_STORED_DELETE_ACTIONS = ("s3:DeleteObject",)
+
+
+def cors_origins_from_context(value: Any) -> list[str]:
+    """The allowed CORS origins from the ``attachmentsCorsOrigins`` context value.
+
+    ``None`` gives the default; ``cdk.json`` gives a list; ``cdk -c key=...`` gives a string,
+    read as a JSON list or as comma-separated origins.
+    """
+    if value is None:
+        return list(constants.DEFAULT_ATTACHMENTS_CORS_ORIGINS)
+    if isinstance(value, str):
+        text = value.strip()
+        value = json.loads(text) if text.startswith("[") else [part.strip() for part in text.split(",")]
+    if not isinstance(value, list) or not value or not all(isinstance(o, str) and o for o in value):
+        raise ValueError(
+            f"context {constants.ATTACHMENTS_CORS_ORIGINS_CONTEXT_KEY!r} must be a non-empty list of "
+            f"origins, got {value!r}"
+        )
+    return value
+
+
+class AttachmentsConstruct(Construct):
+    """Private, TLS-only, encrypted bucket for message attachments, with server access logs."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, cors_origins: Sequence[str]) -> None:
+        super().__init__(scope, construct_id)
+        self.access_log_bucket = self._build_access_log_bucket()
+        self.bucket = s3.Bucket(
+            self,
+            "Bucket",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            # SSE-S3 rather than KMS: only the API role ever reads these objects (directly or by
+            # the URLs it signs), so a customer key would add no separate access boundary, only
+            # a key policy to keep in sync and a KMS call (cost, throttling) per upload/download.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            # Versioning off: objects are write-once under random keys and never overwritten; the
+            # only deletes are deliberate (expired uploads, the copy of an aborted send) and must
+            # free the bytes, which versioning would keep as noncurrent versions.
+            versioned=False,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="expire-unused-uploads",
+                    prefix=bucket_layout.UPLOAD_PREFIX,
+                    expiration=Duration.days(bucket_layout.UPLOAD_EXPIRY_DAYS),
+                ),
+                s3.LifecycleRule(
+                    id="abort-incomplete-multipart-uploads",
+                    abort_incomplete_multipart_upload_after=Duration.days(1),
+                ),
+            ],
+            cors=[
+                s3.CorsRule(
+                    # POST: presigned POST uploads from the browser; GET: presigned downloads.
+                    allowed_methods=[s3.HttpMethods.POST, s3.HttpMethods.GET],
+                    allowed_origins=list(cors_origins),
+                    allowed_headers=["*"],
+                    max_age=constants.ATTACHMENTS_CORS_MAX_AGE_SECONDS,
+                )
+            ],
+            server_access_logs_bucket=self.access_log_bucket,
+            server_access_logs_prefix="attachments-bucket/",
+            # Users' files: a stack deletion must never take them along.
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        # "Presigned URLs live minutes": whatever expiry a URL was signed with, S3 refuses it once
+        # the signature is older than the longest lifetime the settings allow.
+        self.bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="DenyStalePresignedUrls",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:*"],
+                resources=[self.bucket.arn_for_objects("*")],
+                conditions={
+                    "NumericGreaterThan": {
+                        "s3:signatureAge": constants.PRESIGNED_URL_MAX_AGE.to_milliseconds()
+                    }
+                },
+            )
+        )
+
+    def _build_access_log_bucket(self) -> s3.Bucket:
+        bucket = s3.Bucket(
+            self,
+            "AccessLogBucket",
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            # Server access logs can only be delivered to SSE-S3 encrypted buckets.
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            # Log delivery is granted by a bucket policy (feature flag serverAccessLogsUseBucketPolicy),
+            # so ACLs can stay disabled.
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            lifecycle_rules=[
+                s3.LifecycleRule(id="expire-access-logs", expiration=constants.ACCESS_LOG_RETENTION)
+            ],
+            # Audit evidence of who fetched which file: kept when the stack goes.
+            removal_policy=RemovalPolicy.RETAIN,
+        )
+        Validations.of(bucket).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-S1",
+                reason="This is the access-log bucket of the attachments bucket; logging it into "
+                "itself would log its own log writes, and another log bucket would only move the gap.",
+            )
+        )
+        return bucket
+
+    def grant_api_access(self, function: lambda_.Function) -> None:
+        """Let the API function use the two prefixes (see the action table above); name the bucket."""
+        uploads = self.bucket.arn_for_objects(f"{bucket_layout.UPLOAD_PREFIX}*")
+        stored = self.bucket.arn_for_objects(f"{bucket_layout.STORED_PREFIX}*")
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=list(API_OBJECT_READ_WRITE_ACTIONS), resources=[uploads, stored])
+        )
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=list(API_STORED_DELETE_ACTIONS), resources=[stored])
+        )
+        function.add_environment("ATTACHMENTS_BUCKET", self.bucket.bucket_name)
+        if function.role is None:  # pragma: no cover - the API function always has its own role
+            raise ValueError("the API function has no role to grant bucket access to")
+        bucket_id = Stack.of(self).get_logical_id(cast(CfnElement, self.bucket.node.default_child))
+        Validations.of(function.role).acknowledge(
+            *(
+                Acknowledgment(
+                    id=f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]",
+                    reason=f"Object keys under {prefix} are random ids created at run time; the "
+                    "wildcard covers that one prefix only, never the whole bucket.",
+                )
+                for prefix in (bucket_layout.UPLOAD_PREFIX, bucket_layout.STORED_PREFIX)
+            )
+        )

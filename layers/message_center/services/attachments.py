@@ -1,0 +1,203 @@
+"""Attachments: declare, upload, verify by content, use in a message, download."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from ..adapters.attachment_files import AttachmentFiles, UploadForm, stored_key, upload_key
+from ..data.attachment_repository import AttachmentRepository
+from ..domain import file_types
+from ..domain.attachments import (
+    ALLOWED_DESCRIPTION,
+    ALLOWED_MIME_TYPES,
+    MAX_ATTACHMENTS_PER_MESSAGE,
+    Attachment,
+    AttachmentStatus,
+    MessageAttachment,
+    check_declaration,
+    content_disposition,
+    sanitize_file_name,
+)
+from ..domain.errors import ConflictError, NotFoundError, UnsupportedMediaTypeError, ValidationError
+from ..domain.ids import is_valid_id, new_id, utc_now
+
+
+@dataclass(frozen=True)
+class Declared:
+    attachment: Attachment
+    upload: UploadForm
+
+
+class AttachmentService:
+    def __init__(
+        self,
+        repository: AttachmentRepository,
+        files: AttachmentFiles,
+        *,
+        max_bytes: int,
+        ttl: timedelta,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._repository = repository
+        self._files = files
+        self._max_bytes = max_bytes
+        self._ttl = ttl
+        self._clock = clock
+
+    def declare(self, owner_id: str, file_name: str, size: int) -> Declared:
+        """Record a file the caller is about to upload; refuse by name and size up front."""
+        name = sanitize_file_name(file_name)
+        declared_format = check_declaration(name, size, self._max_bytes)
+        now = self._clock()
+        attachment = Attachment(
+            id=new_id(now),
+            owner_id=owner_id,
+            file_name=name,
+            size=size,
+            status=AttachmentStatus.NEW,
+            created_at=now,
+            expires_at=now + self._ttl,
+        )
+        self._repository.create(attachment)
+        return Declared(attachment, self._files.upload_form(attachment.id, size, declared_format.mime_type))
+
+    def upload(
+        self, owner_id: str, attachment_id: str, content: bytes, content_type: str | None
+    ) -> Attachment:
+        """Take the bytes of a declared attachment: exactly the declared size, checked by content."""
+        attachment = self._own(owner_id, attachment_id)
+        media_type = (content_type or "").split(";")[0].strip().lower()
+        if media_type not in ALLOWED_MIME_TYPES:
+            raise UnsupportedMediaTypeError(
+                f"Upload the file with its Content-Type; allowed formats: {ALLOWED_DESCRIPTION}.",
+                code="ATTACHMENT_TYPE_NOT_ALLOWED",
+            )
+        self._require_new(attachment)
+        if len(content) != attachment.size:
+            raise ValidationError(
+                f"The upload has {len(content)} bytes but {attachment.size} were declared.",
+                code="ATTACHMENT_SIZE_MISMATCH",
+            )
+        inspection = file_types.inspect(content)
+        if inspection.format is None:
+            self._repository.record_verdict(attachment.id, AttachmentStatus.UNSAFE, None, inspection.refusal)
+            raise ValidationError(inspection.refusal or "Refused.", code="ATTACHMENT_UNSAFE")
+        mime_type = inspection.format.mime_type
+        self._files.put_upload(attachment.id, content, mime_type, content_disposition(attachment.file_name))
+        decided = self._repository.record_verdict(attachment.id, AttachmentStatus.SAFE, mime_type, None)
+        return decided or self._own(owner_id, attachment_id)
+
+    def prepare_for_message(
+        self, author_id: str, attachment_ids: tuple[str, ...]
+    ) -> tuple[MessageAttachment, ...]:
+        """Check that a message may carry these attachments and move their files to the stored
+        prefix; the message's transaction then binds them (and re-checks, against races)."""
+        if len(attachment_ids) > MAX_ATTACHMENTS_PER_MESSAGE:
+            raise ValidationError(
+                f"A message can carry at most {MAX_ATTACHMENTS_PER_MESSAGE} attachments.",
+                code="TOO_MANY_ATTACHMENTS",
+            )
+        if len(set(attachment_ids)) != len(attachment_ids):
+            raise ValidationError("The same attachment is listed twice.", code="ATTACHMENT_DUPLICATE")
+        prepared = []
+        for attachment_id in attachment_ids:
+            attachment = self._usable(author_id, attachment_id)
+            mime_type = attachment.mime_type or "application/octet-stream"
+            if not self._files.promote(attachment.id, mime_type, content_disposition(attachment.file_name)):
+                raise ValidationError(
+                    "The attachment has expired; upload it again.", code="ATTACHMENT_EXPIRED"
+                )
+            prepared.append(
+                MessageAttachment(id=attachment.id, file_name=attachment.file_name, mime_type=mime_type)
+            )
+        return tuple(prepared)
+
+    def download_url(self, caller_id: str, attachment_id: str) -> str:
+        """A short-lived URL of the file, for a participant of the message's thread, or for the
+        uploader before the attachment is used."""
+        attachment = self._repository.get(attachment_id) if is_valid_id(attachment_id) else None
+        if attachment is None:
+            raise _not_found()
+        if attachment.used:
+            if caller_id not in attachment.participants:
+                raise _not_found()
+            key = stored_key(attachment.id)
+        else:
+            if attachment.owner_id != caller_id:
+                raise _not_found()
+            attachment = self._verified(attachment)
+            key = upload_key(attachment.id)
+        return self._files.download_url(
+            key, attachment.mime_type or "application/octet-stream", content_disposition(attachment.file_name)
+        )
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _own(self, owner_id: str, attachment_id: str) -> Attachment:
+        attachment = self._repository.get(attachment_id) if is_valid_id(attachment_id) else None
+        if attachment is None or attachment.owner_id != owner_id:
+            raise _not_found()
+        return attachment
+
+    def _require_new(self, attachment: Attachment) -> None:
+        status = attachment.status_at(self._clock())
+        if status is AttachmentStatus.EXPIRED:
+            raise ValidationError("The attachment has expired; declare it again.", code="ATTACHMENT_EXPIRED")
+        if status is not AttachmentStatus.NEW or attachment.used:
+            raise ConflictError(
+                "This attachment was already uploaded; declare a new one.", code="ATTACHMENT_ALREADY_UPLOADED"
+            )
+
+    def _usable(self, author_id: str, attachment_id: str) -> Attachment:
+        attachment = self._repository.get(attachment_id) if is_valid_id(attachment_id) else None
+        if attachment is None or attachment.owner_id != author_id:
+            raise ValidationError(
+                f"Attachment {attachment_id} not found: declare and upload it first.",
+                code="ATTACHMENT_NOT_FOUND",
+            )
+        if attachment.used:
+            raise ValidationError(
+                f"Attachment {attachment_id} is already part of a message.", code="ATTACHMENT_ALREADY_USED"
+            )
+        return self._verified(attachment)
+
+    def _verified(self, attachment: Attachment) -> Attachment:
+        """Settle a NEW attachment uploaded straight to S3 (presigned POST) with the same content
+        check as a PUT, then insist on SAFE."""
+        status = attachment.status_at(self._clock())
+        if status is AttachmentStatus.NEW:
+            attachment = self._verify_upload(attachment)
+            status = attachment.status_at(self._clock())
+        if status is AttachmentStatus.EXPIRED:
+            raise ValidationError("The attachment has expired; upload it again.", code="ATTACHMENT_EXPIRED")
+        if status is AttachmentStatus.UNSAFE:
+            raise ValidationError(
+                attachment.refusal or f"The file was refused. Allowed formats: {ALLOWED_DESCRIPTION}.",
+                code="ATTACHMENT_UNSAFE",
+            )
+        return attachment
+
+    def _verify_upload(self, attachment: Attachment) -> Attachment:
+        content = self._files.read_upload(attachment.id, self._max_bytes)
+        if content is None:
+            raise ConflictError("The attachment has not been uploaded yet.", code="ATTACHMENT_NOT_UPLOADED")
+        inspection = file_types.inspect(content) if len(content) == attachment.size else None
+        if inspection is not None and inspection.format is not None:
+            decided = self._repository.record_verdict(
+                attachment.id, AttachmentStatus.SAFE, inspection.format.mime_type, None
+            )
+        else:
+            refusal = (
+                inspection.refusal if inspection else "The uploaded file does not have the declared size."
+            )
+            decided = self._repository.record_verdict(attachment.id, AttachmentStatus.UNSAFE, None, refusal)
+        if decided is not None:
+            return decided
+        # Another request settled it first: use its verdict.
+        return self._repository.get(attachment.id) or replace(attachment, status=AttachmentStatus.UNSAFE)
+
+
+def _not_found() -> NotFoundError:
+    return NotFoundError("Attachment not found.", code="ATTACHMENT_NOT_FOUND")

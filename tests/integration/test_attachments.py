@@ -1,0 +1,349 @@
+"""Attachments: declare, upload (checked by content), attach to messages, download."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
+
+import boto3
+import pytest
+import requests
+
+from tests.conftest import BUCKET, REGION
+from tests.support.api import call
+from tests.support.files import allowed_files, refused_files, truncated
+
+PNG, PNG_TYPE = allowed_files()["photo.png"]
+PDF, _ = allowed_files()["invoice.pdf"]
+
+
+def _declare(user_id: str, filename: str, size: int):
+    return call("api_declare_attachment", user_id=user_id, body={"filename": filename, "size": size})
+
+
+def _put(user_id: str, attachment_id: str, content: bytes, content_type: str = "image/png"):
+    return call(
+        "api_upload_attachment",
+        user_id=user_id,
+        path={"attachmentId": attachment_id},
+        binary=content,
+        headers={"content-type": content_type},
+    )
+
+
+def _upload(user_id: str, filename: str, content: bytes, content_type: str = "image/png") -> str:
+    declared = _declare(user_id, filename, len(content))
+    assert declared.status == 201, declared.raw_body
+    uploaded = _put(user_id, declared.json["id"], content, content_type)
+    assert uploaded.status == 200, uploaded.raw_body
+    return declared.json["id"]
+
+
+def _download(user_id: str, attachment_id: str):
+    return call("api_download_attachment", user_id=user_id, path={"attachmentId": attachment_id})
+
+
+def _fetch(location: str) -> bytes:
+    """Follow the presigned URL like a browser would (moto answers plain HTTP calls to S3 too)."""
+    response = requests.get(location, timeout=10)
+    assert response.status_code == 200
+    return response.content
+
+
+@pytest.mark.parametrize("name", sorted(allowed_files()))
+def test_every_allowed_format_is_accepted_by_content(users, name):
+    content, mime_type = allowed_files()[name]
+    anna = users["anna_kowalska"]
+    attachment_id = _upload(anna, name, content, mime_type)
+    response = call(
+        "api_write_new_message",
+        user_id=anna,
+        body={
+            "offer": {"id": "pl-offer-1001"},
+            "text": "W załączniku",
+            "attachments": [{"id": attachment_id}],
+        },
+    )
+    assert response.status == 201, response.raw_body
+    [info] = response.json["attachments"]
+    assert info["fileName"] == name
+    assert info["mimeType"] == mime_type
+    assert info["status"] == "SAFE"
+    assert info["url"].endswith(f"/messaging/message-attachments/{attachment_id}")
+    assert info["url"].split("/")[-1] == attachment_id  # clients take the id from the last segment
+
+
+def test_the_other_participant_downloads_identical_bytes(users):
+    # Given anna sends a PNG and a PDF with her question
+    anna, shop = users["anna_kowalska"], users["rowery-kraków"]
+    ids = [_upload(anna, "zdjęcie roweru.png", PNG), _upload(anna, "faktura.pdf", PDF, "application/pdf")]
+    sent = call(
+        "api_write_new_message",
+        user_id=anna,
+        body={
+            "offer": {"id": "pl-offer-1001"},
+            "text": "Zdjęcie i faktura",
+            "attachments": [{"id": i} for i in ids],
+        },
+    ).json
+    # When the seller opens the message and downloads both
+    seen = call("api_get_message", user_id=shop, path={"messageId": sent["id"]}).json
+    assert [a["fileName"] for a in seen["attachments"]] == ["zdjęcie roweru.png", "faktura.pdf"]
+    for attachment_id, original in zip(ids, (PNG, PDF), strict=True):
+        response = _download(shop, attachment_id)
+        # Then each is a short-lived redirect that saves the file under its name
+        assert response.status == 302
+        assert response.headers["cache-control"] == "no-store"
+        location = response.headers["location"]
+        query = parse_qs(urlparse(location).query)
+        assert int(query["X-Amz-Expires"][0]) <= 600
+        assert query["response-content-disposition"][0].startswith("attachment; filename=")
+        assert _fetch(location) == original
+
+
+def test_a_renamed_executable_is_refused_and_never_stored(users):
+    anna = users["anna_kowalska"]
+    exe = refused_files()["invoice.pdf"]
+    declared = _declare(anna, "invoice.pdf", len(exe)).json
+    response = _put(anna, declared["id"], exe, "application/pdf")
+    assert response.status == 422
+    assert response.json["code"] == "ATTACHMENT_UNSAFE"
+    assert "PDF, GIF, BMP, TIFF, JPEG" in response.json["detail"]
+    objects = boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=BUCKET).get("Contents", [])
+    assert objects == []
+    # And it cannot be attached afterwards either
+    sent = call(
+        "api_write_new_message",
+        user_id=anna,
+        body={"offer": {"id": "pl-offer-1001"}, "text": "Faktura", "attachments": [{"id": declared["id"]}]},
+    )
+    assert sent.status == 422 and sent.json["code"] == "ATTACHMENT_UNSAFE"
+
+
+@pytest.mark.parametrize("name", sorted(refused_files()))
+def test_other_formats_are_refused_whatever_their_name(users, name):
+    content = refused_files()[name]
+    anna = users["anna_kowalska"]
+    declared = _declare(anna, name, len(content)).json
+    response = _put(anna, declared["id"], content, "image/png")
+    assert response.status == 422
+    assert response.json["code"] == "ATTACHMENT_UNSAFE"
+
+
+def test_a_png_named_jpg_is_stored_as_png(users):
+    anna = users["anna_kowalska"]
+    attachment_id = _upload(anna, "photo.jpg", PNG, "image/jpeg")
+    sent = call(
+        "api_write_new_message",
+        user_id=anna,
+        body={"offer": {"id": "pl-offer-1001"}, "text": "Zdjęcie", "attachments": [{"id": attachment_id}]},
+    ).json
+    assert sent["attachments"][0]["mimeType"] == "image/png"
+
+
+@pytest.mark.parametrize("name", ["photo.png", "photo.jpg", "invoice.pdf", "scan.tiff", "animation.gif"])
+def test_truncated_files_are_refused(users, name):
+    content = truncated(allowed_files()[name][0])
+    anna = users["anna_kowalska"]
+    declared = _declare(anna, name, len(content)).json
+    response = _put(anna, declared["id"], content, allowed_files()[name][1])
+    assert response.status == 422
+    assert response.json["code"] == "ATTACHMENT_UNSAFE"
+
+
+@pytest.mark.parametrize(
+    ("filename", "size", "code"),
+    [
+        ("empty.png", 0, "ATTACHMENT_EMPTY"),
+        ("huge.pdf", 25 * 1024 * 1024 + 1, "ATTACHMENT_TOO_LARGE"),
+        ("photo.webp", 100, "ATTACHMENT_TYPE_NOT_ALLOWED"),
+        ("photo.heic", 100, "ATTACHMENT_TYPE_NOT_ALLOWED"),
+        ("logo.svg", 100, "ATTACHMENT_TYPE_NOT_ALLOWED"),
+        ("page.html", 100, "ATTACHMENT_TYPE_NOT_ALLOWED"),
+        ("docs.zip", 100, "ATTACHMENT_TYPE_NOT_ALLOWED"),
+        ("report.docx", 100, "ATTACHMENT_TYPE_NOT_ALLOWED"),
+        ("setup.exe", 100, "ATTACHMENT_TYPE_NOT_ALLOWED"),
+        ("no-extension", 100, "ATTACHMENT_TYPE_NOT_ALLOWED"),
+        ("../../..", 100, "FILE_NAME_INVALID"),
+    ],
+)
+def test_declarations_refused_by_name_or_size(users, filename, size, code):
+    response = _declare(users["anna_kowalska"], filename, size)
+    assert response.status == 422
+    assert response.json["code"] == code
+
+
+def test_declaration_offers_a_presigned_upload_for_large_files(users):
+    response = _declare(users["anna_kowalska"], "skan umowy.pdf", 12 * 1024 * 1024)
+    assert response.status == 201
+    body = response.json
+    assert body["upload"]["fields"]["key"] == f"uploads/{body['id']}"
+    assert body["upload"]["fields"]["Content-Type"] == "application/pdf"
+    assert "policy" in body["upload"]["fields"] or "Policy" in body["upload"]["fields"]
+    assert body["expiresAt"].endswith("Z")
+
+
+def test_a_file_larger_or_smaller_than_declared_is_refused(users):
+    anna = users["anna_kowalska"]
+    declared = _declare(anna, "photo.png", len(PNG) - 10).json
+    assert _put(anna, declared["id"], PNG).json["code"] == "ATTACHMENT_SIZE_MISMATCH"
+    declared = _declare(anna, "photo.png", len(PNG) + 10).json
+    assert _put(anna, declared["id"], PNG).json["code"] == "ATTACHMENT_SIZE_MISMATCH"
+
+
+def test_upload_needs_an_allowed_content_type_header(users):
+    anna = users["anna_kowalska"]
+    declared = _declare(anna, "photo.png", len(PNG)).json
+    response = _put(anna, declared["id"], PNG, "application/octet-stream")
+    assert response.status == 415
+
+
+def test_only_the_declaring_user_can_upload(users):
+    declared = _declare(users["anna_kowalska"], "photo.png", len(PNG)).json
+    assert _put(users["jan_prywatny"], declared["id"], PNG).status == 404
+
+
+def test_an_attachment_is_uploaded_once(users):
+    anna = users["anna_kowalska"]
+    attachment_id = _upload(anna, "photo.png", PNG)
+    assert _put(anna, attachment_id, PNG).status == 409
+
+
+def test_a_non_participant_cannot_download(users):
+    anna, shop = users["anna_kowalska"], users["rowery-kraków"]
+    attachment_id = _upload(anna, "photo.png", PNG)
+    # Before it is used: only the uploader
+    assert _download(anna, attachment_id).status == 302
+    assert _download(shop, attachment_id).status == 404
+    call(
+        "api_write_new_message",
+        user_id=anna,
+        body={"offer": {"id": "pl-offer-1001"}, "text": "Zdjęcie", "attachments": [{"id": attachment_id}]},
+    )
+    # After: both participants, nobody else, exactly like a missing attachment
+    assert _download(shop, attachment_id).status == 302
+    outsider = _download(users["jan_prywatny"], attachment_id)
+    missing = _download(users["jan_prywatny"], "01JDQ60AB1CD2EF3GH4JK5MN6P")
+    assert outsider.status == missing.status == 404
+    assert outsider.json == missing.json
+
+
+def test_someone_elses_upload_cannot_be_attached(users):
+    attachment_id = _upload(users["anna_kowalska"], "photo.png", PNG)
+    response = call(
+        "api_write_new_message",
+        user_id=users["petra_svobodova"],
+        body={"offer": {"id": "pl-offer-1001"}, "text": "Cudzy plik", "attachments": [{"id": attachment_id}]},
+    )
+    assert response.status == 422
+    assert response.json["code"] == "ATTACHMENT_NOT_FOUND"
+    assert call("api_list_threads", user_id=users["petra_svobodova"]).json["threads"] == []
+
+
+def test_an_attachment_belongs_to_one_message(users, question_thread):
+    anna = users["anna_kowalska"]
+    attachment_id = _upload(anna, "photo.png", PNG)
+    first = call(
+        "api_write_in_thread",
+        user_id=anna,
+        path={"threadId": question_thread},
+        body={"text": "Zdjęcie", "attachments": [{"id": attachment_id}]},
+    )
+    assert first.status == 201
+    again = call(
+        "api_write_in_thread",
+        user_id=anna,
+        path={"threadId": question_thread},
+        body={"text": "Jeszcze raz", "attachments": [{"id": attachment_id}]},
+    )
+    assert again.status == 422 and again.json["code"] == "ATTACHMENT_ALREADY_USED"
+    twice = call(
+        "api_write_in_thread",
+        user_id=anna,
+        path={"threadId": question_thread},
+        body={"text": "Dwa razy", "attachments": [{"id": _upload(anna, "b.png", PNG)}] * 2},
+    )
+    assert twice.status == 422 and twice.json["code"] == "ATTACHMENT_DUPLICATE"
+
+
+def test_an_expired_attachment_cannot_be_used(users, monkeypatch):
+    anna = users["anna_kowalska"]
+    attachment_id = _upload(anna, "photo.png", PNG)
+    # When its time passes (DynamoDB's TTL deletion may lag; the record still exists)
+    from functions.api.context import services
+
+    attachments = services().attachments
+    later = attachments._clock() + timedelta(hours=25)
+    monkeypatch.setattr(attachments, "_clock", lambda: later)
+    response = call(
+        "api_write_new_message",
+        user_id=anna,
+        body={"offer": {"id": "pl-offer-1001"}, "text": "Stare", "attachments": [{"id": attachment_id}]},
+    )
+    assert response.status == 422
+    assert response.json["code"] == "ATTACHMENT_EXPIRED"
+
+
+def test_a_file_uploaded_with_the_presigned_post_is_checked_on_use(users):
+    anna = users["anna_kowalska"]
+    exe = refused_files()["invoice.pdf"]
+    good = _declare(anna, "photo.png", len(PNG)).json
+    bad = _declare(anna, "invoice.pdf", len(exe)).json
+    s3 = boto3.client("s3", region_name=REGION)
+    # Given both were uploaded straight to S3 through the presigned POST form
+    for declared, content in ((good, PNG), (bad, exe)):
+        fields = declared["upload"]["fields"]
+        s3.put_object(Bucket=BUCKET, Key=fields["key"], Body=content, ContentType=fields["Content-Type"])
+    # Then the executable is refused when used, and the PNG is accepted
+    refused = call(
+        "api_write_new_message",
+        user_id=anna,
+        body={"offer": {"id": "pl-offer-1001"}, "text": "Faktura", "attachments": [{"id": bad["id"]}]},
+    )
+    assert refused.status == 422 and refused.json["code"] == "ATTACHMENT_UNSAFE"
+    accepted = call(
+        "api_write_new_message",
+        user_id=anna,
+        body={"offer": {"id": "pl-offer-1001"}, "text": "Zdjęcie", "attachments": [{"id": good["id"]}]},
+    )
+    assert accepted.status == 201
+    assert accepted.json["attachments"][0]["mimeType"] == "image/png"
+
+
+def test_a_declared_but_not_uploaded_attachment_cannot_be_used(users):
+    anna = users["anna_kowalska"]
+    declared = _declare(anna, "photo.png", len(PNG)).json
+    response = call(
+        "api_write_new_message",
+        user_id=anna,
+        body={"offer": {"id": "pl-offer-1001"}, "text": "Zdjęcie", "attachments": [{"id": declared["id"]}]},
+    )
+    assert response.status == 409
+    assert response.json["code"] == "ATTACHMENT_NOT_UPLOADED"
+
+
+def test_used_attachments_leave_the_expiring_upload_prefix(users):
+    anna = users["anna_kowalska"]
+    attachment_id = _upload(anna, "photo.png", PNG)
+    call(
+        "api_write_new_message",
+        user_id=anna,
+        body={"offer": {"id": "pl-offer-1001"}, "text": "Zdjęcie", "attachments": [{"id": attachment_id}]},
+    )
+    stored = boto3.client("s3", region_name=REGION).get_object(
+        Bucket=BUCKET, Key=f"attachments/{attachment_id}"
+    )
+    assert stored["Body"].read() == PNG
+    assert stored["ContentType"] == "image/png"
+
+
+def test_hostile_file_names_are_sanitised(users):
+    anna = users["anna_kowalska"]
+    declared = _declare(anna, 'C:\\Users\\x\\..\\evil"\r\nX-Injected: 1;.png', len(PNG)).json
+    _put(anna, declared["id"], PNG)
+    location = _download(anna, declared["id"]).headers["location"]
+    disposition = parse_qs(urlparse(location).query)["response-content-disposition"][0]
+    assert "\r" not in disposition and "\n" not in disposition
+    assert disposition.startswith(
+        "attachment; filename=\"evil_X-Injected_ 1_.png\"; filename*=UTF-8''evil_X-Injected_"
+    )
