@@ -18,8 +18,10 @@ SHARED_PACKAGE_DIR = REPO_ROOT / "layers" / "message_center"
 # Function code is packaged from functions/ so each handler is a package ("api.handler") and its
 # relative imports work the same in Lambda and in tests; other functions' folders are excluded.
 FUNCTIONS_DIR = REPO_ROOT / "functions"
+# Every function's entry point is ``<package>.handler.lambda_handler``.
+HANDLER_SUFFIX = "handler.lambda_handler"
 API_PACKAGE = "api"
-API_HANDLER = f"{API_PACKAGE}.handler.lambda_handler"
+STREAM_PACKAGE = "stream"
 
 # The layer ships compiled wheels (pydantic-core), so the runtime, the architecture and the pip
 # target below must change together.
@@ -51,3 +53,43 @@ ATTACHMENTS_CORS_MAX_AGE_SECONDS = 3000
 PRESIGNED_URL_MAX_AGE = Duration.hours(1)
 # Server access logs of the attachments bucket (who read or wrote which object) are kept this long.
 ACCESS_LOG_RETENTION = Duration.days(365)
+
+# --- notifications: the table's stream -> functions/stream -> push (SNS) and e-mail (SES) ---------
+STREAM_MEMORY_MB = 512
+STREAM_TIMEOUT = Duration.seconds(30)
+# Event source mapping. Up to 25 records or 1 s, whichever first: a new message notifies within
+# about a second, and a batch (each record: a few reads, one SES send, a push per device) ends far
+# inside the timeout. Failed records are retried by bisecting the batch, at most 5 times and for at
+# most 6 hours, then described in the dead-letter queue; one shard is processed in order.
+STREAM_BATCH_SIZE = 25
+STREAM_MAX_BATCHING_WINDOW = Duration.seconds(1)
+STREAM_RETRY_ATTEMPTS = 5
+STREAM_MAX_RECORD_AGE = Duration.hours(6)
+STREAM_PARALLELIZATION_FACTOR = 1
+# Partition key prefix of a message copy (``MBOX#<userId>#<threadId>``, see
+# message_center.data.items): only inserted copies invoke the stream function.
+MESSAGE_COPY_PK_PREFIX = "MBOX#"
+# The dead-letter queue keeps the description of records that exhausted their retries (SQS's maximum).
+STREAM_DLQ_RETENTION = Duration.days(14)
+# Notifications are "at once": records waiting longer than this mean users are not being told.
+STREAM_ITERATOR_AGE_ALARM = Duration.minutes(5)
+
+# Powertools idempotency table (DynamoDBPersistenceLayer defaults: key "id", TTL "expiration").
+IDEMPOTENCY_KEY_ATTRIBUTE = "id"
+IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
+
+# Domain of the masked relay addresses (From of e-mail copies, signed Reply-To thread addresses).
+RELAY_DOMAIN_CONTEXT_KEY = "relayDomain"
+DEFAULT_RELAY_DOMAIN = "relay.message-center.example"
+# HMAC key of the signed reply addresses.
+MAIL_TOKEN_SECRET_NAME = "message-center/mail-token-key"  # noqa: S105 - a name, not a secret
+MAIL_TOKEN_KEY_LENGTH = 64
+
+# SNS platform application ARNs (arn:aws:sns:<region>:<account>:app/<APNS|APNS_SANDBOX|GCM>/<name>);
+# either may be absent, and with neither push is off.
+PUSH_APNS_APPLICATION_ARN_CONTEXT_KEY = "pushApnsApplicationArn"
+PUSH_FCM_APPLICATION_ARN_CONTEXT_KEY = "pushFcmApplicationArn"
+
+# Where notification e-mails send users to manage notifications (List-Unsubscribe, footer link).
+NOTIFICATION_SETTINGS_URL_CONTEXT_KEY = "notificationSettingsUrl"
+DEFAULT_NOTIFICATION_SETTINGS_URL = "https://message-center.example/settings/notifications"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, Fn, Stack
 from constructs import Construct
 
 from infra.api_construct import ApiConstruct
@@ -13,8 +13,16 @@ from infra.constants import (
     ATTACHMENTS_CORS_ORIGINS_CONTEXT_KEY,
     DEFAULT_AVATAR_URL,
     DEFAULT_AVATAR_URL_CONTEXT_KEY,
+    DEFAULT_NOTIFICATION_SETTINGS_URL,
+    NOTIFICATION_SETTINGS_URL_CONTEXT_KEY,
+    PUSH_APNS_APPLICATION_ARN_CONTEXT_KEY,
+    PUSH_FCM_APPLICATION_ARN_CONTEXT_KEY,
+    RELAY_DOMAIN_CONTEXT_KEY,
 )
 from infra.identity_construct import IdentityConstruct
+from infra.mail_construct import MailConstruct, relay_domain_from_context
+from infra.notifications_construct import NotificationsConstruct, push_applications_from_context
+from infra.python_function import build_shared_layer
 from infra.storage_construct import StorageConstruct
 
 
@@ -30,6 +38,8 @@ class MessageCenterStack(Stack):
                 self.node.try_get_context(ATTACHMENTS_CORS_ORIGINS_CONTEXT_KEY)
             ),
         )
+        # Built once: every function runs the same shared package.
+        layer = build_shared_layer(self, "SharedLayer")
         api = ApiConstruct(
             self,
             "Api",
@@ -38,8 +48,34 @@ class MessageCenterStack(Stack):
             user_pool_client=identity.client,
             default_avatar_url=self.node.try_get_context(DEFAULT_AVATAR_URL_CONTEXT_KEY)
             or DEFAULT_AVATAR_URL,
+            layer=layer,
         )
         attachments.grant_api_access(api.function)
+        mail = MailConstruct(
+            self,
+            "Mail",
+            relay_domain=relay_domain_from_context(self.node.try_get_context(RELAY_DOMAIN_CONTEXT_KEY)),
+        )
+        # The API shows users their relay addresses; the inbound-mail function will verify them too.
+        mail.grant_reply_addressing(api.function)
+        notifications = NotificationsConstruct(
+            self,
+            "Notifications",
+            table=storage.table,
+            layer=layer,
+            mail=mail,
+            push=push_applications_from_context(
+                {
+                    key: self.node.try_get_context(key)
+                    for key in (PUSH_APNS_APPLICATION_ARN_CONTEXT_KEY, PUSH_FCM_APPLICATION_ARN_CONTEXT_KEY)
+                }
+            ),
+            # The API never refers to the stream function, so this adds no cycle.
+            public_api_url=api.url,
+            notification_settings_url=self.node.try_get_context(NOTIFICATION_SETTINGS_URL_CONTEXT_KEY)
+            or DEFAULT_NOTIFICATION_SETTINGS_URL,
+        )
+        notifications.grant_device_registration(api.function)
         CfnOutput(self, "ApiUrl", value=api.url, description="Base URL of the HTTP API")
         CfnOutput(self, "UserPoolId", value=identity.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=identity.client.user_pool_client_id)
@@ -49,4 +85,18 @@ class MessageCenterStack(Stack):
             "AttachmentsBucketName",
             value=attachments.bucket.bucket_name,
             description="S3 bucket of message attachments (uploads/ and attachments/ prefixes)",
+        )
+        for number, record in enumerate(mail.identity.dkim_records, start=1):
+            CfnOutput(
+                self,
+                f"RelayDomainDkim{number}",
+                value=Fn.join(" ", [record.name, "CNAME", record.value]),
+                description=f"Publish in {mail.relay_domain}'s DNS zone so SES verifies the domain "
+                "and signs with Easy DKIM",
+            )
+        CfnOutput(
+            self,
+            "NotificationsDeadLetterQueueUrl",
+            value=notifications.dead_letter_queue.queue_url,
+            description="Stream records that exhausted their retries (new messages not notified)",
         )

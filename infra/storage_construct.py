@@ -2,10 +2,32 @@
 
 from __future__ import annotations
 
-from aws_cdk import RemovalPolicy
+from collections.abc import Sequence
+from typing import cast
+
+from aws_cdk import Acknowledgment, CfnElement, RemovalPolicy, Stack, Validations
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 from message_center.data import schema
+
+
+def grant_item_access(function: lambda_.Function, table: dynamodb.ITable, actions: Sequence[str]) -> None:
+    """Allow exactly ``actions`` on the table and its indexes, written out (no grant* helper)."""
+    if function.role is None:  # pragma: no cover - every function here has its own role
+        raise ValueError(f"{function.node.path} has no role to grant table access to")
+    function.role.add_to_principal_policy(
+        iam.PolicyStatement(actions=list(actions), resources=[table.table_arn, f"{table.table_arn}/index/*"])
+    )
+    table_logical_id = Stack.of(table).get_logical_id(cast(CfnElement, table.node.default_child))
+    Validations.of(function.role).acknowledge(
+        Acknowledgment(
+            id=f"AwsSolutions-IAM5[Resource::<{table_logical_id}.Arn>/index/*]",
+            reason="Queries go to the table's own GSIs (inbox, unread, awaiting reply); "
+            "index ARNs are only expressible with the /index/* suffix.",
+        )
+    )
 
 
 def _string_key(name: str) -> dynamodb.Attribute:

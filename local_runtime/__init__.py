@@ -1,9 +1,11 @@
 """The Message Center's local runtime (not deployed).
 
-One process runs an embedded AWS emulator (moto server) with the table and the Cognito user pool,
-loads a demo directory, and serves the HTTP API by turning requests into API Gateway HTTP API events
-for the real handler after a JWT-authorizer check. ``LocalRuntime`` starts it from Python;
-``message-center`` (``local_runtime.cli``) from a shell.
+One process runs an embedded AWS emulator (moto server) with the table, the Cognito user pool, the
+attachments bucket and the notification resources, loads a demo directory, serves the HTTP API by
+turning requests into API Gateway HTTP API events for the real handler after a JWT-authorizer check,
+feeds the table's stream to the stream handler like an event source mapping (``stream_poller``), and
+shows what was sent by e-mail and push under ``/_local/`` (``outbox``). ``LocalRuntime`` starts it
+from Python; ``message-center`` (``local_runtime.cli``) from a shell.
 """
 
 from typing import TYPE_CHECKING, Any

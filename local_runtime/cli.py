@@ -47,6 +47,7 @@ def _build_parser() -> argparse.ArgumentParser:
     from local_runtime.directory import DEMO_DIRECTORY, DEV_PASSWORD
     from local_runtime.runtime import DEFAULT_HANDLER
     from local_runtime.state import STATE_FILE_ENV, default_state_path
+    from local_runtime.stream_poller import DEFAULT_STREAM_HANDLER
 
     parser = argparse.ArgumentParser(
         prog="message-center",
@@ -60,9 +61,13 @@ def _build_parser() -> argparse.ArgumentParser:
         help="start the local stack: AWS emulator, HTTP API and demo users",
         description=(
             "Start an embedded AWS emulator (moto server), create the DynamoDB table, the Cognito user pool "
-            "and app client, load the demo directory, and serve the HTTP API by turning each request into an "
-            "API Gateway HTTP API (payload 2.0) event for the real API handler, after a JWT authorizer "
-            "check. "
+            "and app client, the attachments bucket and the notification resources (idempotency table, SES "
+            "relay domain, reply-token secret, SNS push applications), load the demo directory, and serve "
+            "the HTTP API by turning each request into an API Gateway HTTP API (payload 2.0) event for the "
+            "real API handler, after a JWT authorizer check. New messages reach the stream handler through "
+            "the table's stream, in batches like a Lambda event source mapping; the e-mails and pushes it "
+            "sends are listed under /_local/outbox and /_local/push on the API's port, and each e-mail is "
+            "also written as an .eml file to the outbox folder. "
             f"Every loaded user gets the password {DEV_PASSWORD!r}. Ports and ids are written to "
             f"{default_state_path()} (override with ${STATE_FILE_ENV}) so that `token` and "
             "`directory load --local` find the running stack. Ctrl-C stops it."
@@ -85,7 +90,22 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="MODULE:FUNCTION",
         help=f"the Lambda handler behind the API (default {DEFAULT_HANDLER})",
     )
-    serve.add_argument("--quiet", action="store_true", help="do not log each request")
+    serve.add_argument(
+        "--stream-handler",
+        default=DEFAULT_STREAM_HANDLER,
+        metavar="MODULE:FUNCTION",
+        help=(
+            f"the Lambda handler fed by the table's stream (default {DEFAULT_STREAM_HANDLER}; "
+            "'none': no stream poller)"
+        ),
+    )
+    serve.add_argument(
+        "--outbox",
+        type=Path,
+        metavar="DIR",
+        help="folder for the .eml files of sent e-mails (default: outbox/ next to the state file)",
+    )
+    serve.add_argument("--quiet", action="store_true", help="do not log each request and stream batch")
     serve.set_defaults(run=_serve)
 
     token = commands.add_parser(
@@ -147,6 +167,7 @@ def _serve(arguments: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not arguments.quiet:
         logging.getLogger("local_runtime.gateway").setLevel(logging.INFO)
+        logging.getLogger("local_runtime.stream_poller").setLevel(logging.INFO)
     if not arguments.directory.is_file():
         print(f"error: no directory file at {arguments.directory}", file=sys.stderr)
         return EXIT_INVALID
@@ -156,7 +177,9 @@ def _serve(arguments: argparse.Namespace) -> int:
         aws_port=arguments.aws_port,
         directory=arguments.directory,
         handler=arguments.handler,
+        stream_handler=None if arguments.stream_handler.lower() == "none" else arguments.stream_handler,
         state_file=state_file,
+        outbox_dir=arguments.outbox,
     )
     try:
         running = runtime.start()
@@ -164,11 +187,16 @@ def _serve(arguments: argparse.Namespace) -> int:
         print(f"error: cannot start the local stack: {error} (is another one running?)", file=sys.stderr)
         return EXIT_ERROR
     except ImportError as error:
-        print(f"error: cannot import the API handler {arguments.handler}: {error}", file=sys.stderr)
+        print(f"error: {error}", file=sys.stderr)
         return EXIT_ERROR
 
     users = summarize_users(read_directory(arguments.directory))
-    print(_banner(running, users, state_file), flush=True)
+    stream = (
+        f"{arguments.stream_handler} (INSERT of MBOX# items, batches of 25)"
+        if runtime.stream_poller is not None
+        else f"off: {runtime.stream_poller_off_reason}"
+    )
+    print(_banner(running, users, state_file, stream), flush=True)
     stopped = threading.Event()
     # Set both explicitly: a shell starts background jobs with SIGINT ignored.
     for signal_number in (signal.SIGINT, signal.SIGTERM):
@@ -180,7 +208,7 @@ def _serve(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _banner(running: Any, users: list[Any], state_file: Path) -> str:
+def _banner(running: Any, users: list[Any], state_file: Path, stream: str = "") -> str:
     from local_runtime.directory import DEV_PASSWORD
 
     command = _command_name()
@@ -193,6 +221,11 @@ def _banner(running: Any, users: list[Any], state_file: Path) -> str:
         f"  AWS (moto)  {running.aws_endpoint_url}  region {running.region}, table {running.table_name}",
         f"              user pool {running.user_pool_id}, app client {running.user_pool_client_id}",
         f"              attachments bucket {running.attachments_bucket}",
+        f"  Stream      {stream}",
+        f"  Outbox      {running.outbox_url}   (e-mails sent; each one's raw .eml linked)",
+        f"  Push log    {running.push_url}",
+        f"  Stream DLQ  {running.dead_letters_url}",
+        f"  .eml folder {running.outbox_dir or '(none)'}",
         f"  State file  {state_file}",
         "",
     ]
@@ -231,6 +264,7 @@ def _walkthrough(command: str, api_url: str) -> list[str]:
         f'  curl -X POST {api_url}/messaging/messages -H "Authorization: Bearer $BUYER" {json_header} '
         f'-d \'{{"offer": {{"id": "{DEMO_OFFER}"}}, "text": "Is the set available right away?"}}\'',
         f"  curl '{api_url}/messaging/threads?unread=true' -H \"Authorization: Bearer $SELLER\"",
+        f"  curl {api_url}/_local/outbox; curl {api_url}/_local/push   # the seller's e-mail copy and push",
         f'  curl -X POST {api_url}/messaging/messages -H "Authorization: Bearer $SELLER" {json_header} '
         f'-d \'{{"recipient": {{"login": "{DEMO_BUYER}"}}, "text": "Yes, within 24 hours."}}\'',
         f'  curl {api_url}/messaging/threads -H "Authorization: Bearer $BUYER"   '
@@ -288,10 +322,7 @@ def _local_target(aws_port: int | None) -> tuple[str, str, Any]:
 
     if aws_port is None:
         running = read_state(default_state_path())
-        resources = emulator.Resources(
-            running.table_name, running.user_pool_id, running.user_pool_client_id, running.attachments_bucket
-        )
-        return running.aws_endpoint_url, running.region, resources
+        return running.aws_endpoint_url, running.region, emulator.resources_of(running)
     if not is_listening("127.0.0.1", aws_port):
         raise RuntimeNotRunningError(
             f"The local runtime is not running (nothing listens on 127.0.0.1:{aws_port}). "

@@ -6,14 +6,13 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-
-from message_center.composition import build_directory_service
-from message_center.services.directory import LoadReport
-from message_center.settings import Settings
+from typing import TYPE_CHECKING, Any
 
 from local_runtime import emulator
 from local_runtime.emulator import Resources
+
+if TYPE_CHECKING:
+    from message_center.services.directory import LoadReport
 
 DEMO_DIRECTORY = Path(__file__).with_name("demo_directory.json")
 # Every user seeded into the LOCAL runtime gets this password (documented in ``serve``'s banner);
@@ -40,6 +39,12 @@ def read_directory(path: Path) -> dict[str, Any]:
 def load_directory(document: Mapping[str, Any]) -> LoadReport:
     """Load ``document`` with the shared package's directory service, configured from the
     environment (``Settings()``). Raises ``DirectoryDocumentError`` for an invalid document."""
+    # Imported here, not at the top: the services' module-level Powertools loggers take their
+    # service name from the environment when first imported, which must be after the local runtime
+    # has set it (as Lambda sets it before the handler is imported).
+    from message_center.composition import build_directory_service
+    from message_center.settings import Settings
+
     return build_directory_service(Settings()).load(document)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import socket
 from dataclasses import dataclass
 from typing import Any
@@ -14,9 +15,24 @@ from message_center.data import bucket_layout
 from message_center.data.schema import create_table_request
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from local_runtime.state import RuntimeState
+
 DEFAULT_REGION = "eu-central-1"
 DEFAULT_TABLE_NAME = "MessageCenter"
 DEFAULT_ATTACHMENTS_BUCKET = "message-center-attachments-local"
+# Powertools idempotency records of the notification channels (Powertools' default key and TTL names).
+IDEMPOTENCY_TABLE_NAME = "MessageCenterIdempotency"
+IDEMPOTENCY_KEY = "id"
+IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
+# Domain of the masked relay addresses; verified in SES (moto refuses to send from unverified sources).
+RELAY_DOMAIN = "relay.message-center.test"
+# HMAC key of the signed reply addresses.
+MAIL_TOKEN_SECRET_NAME = "message-center/mail-token-key"  # noqa: S105  # a name, not a secret
+# SNS mobile push platform applications, with dummy credentials (the emulator accepts any).
+APNS_APPLICATION_NAME = "message-center-apns"
+FCM_APPLICATION_NAME = "message-center-fcm"
+# Under the local gateway: where the e-mails' "notification settings" link points.
+NOTIFICATION_SETTINGS_PATH = "/_local/settings"
 USER_POOL_NAME = "message-center-local"
 USER_POOL_CLIENT_NAME = "message-center-local-api"
 # How a client must be configured for its presigned URLs to reach the emulator (see s3_client).
@@ -34,6 +50,11 @@ class Resources:
     user_pool_id: str
     user_pool_client_id: str
     attachments_bucket: str
+    idempotency_table_name: str
+    relay_domain: str
+    mail_token_secret_arn: str
+    push_apns_application_arn: str
+    push_fcm_application_arn: str
 
 
 class AwsEmulator:
@@ -176,7 +197,8 @@ def provision(
     table_name: str,
     attachments_bucket: str = DEFAULT_ATTACHMENTS_BUCKET,
 ) -> Resources:
-    """Create the table, the attachments bucket and the Cognito user pool with its app client."""
+    """Create everything the functions use: the table, the attachments bucket, the Cognito user pool
+    with its app client, and the notification resources (see ``provision_notifications``)."""
     client("dynamodb", endpoint_url, region).create_table(**create_table_request(table_name))
     provision_attachments_bucket(endpoint_url, region, attachments_bucket)
     cognito = client("cognito-idp", endpoint_url, region)
@@ -210,7 +232,72 @@ def provision(
             "ALLOW_REFRESH_TOKEN_AUTH",
         ],
     )["UserPoolClient"]
-    return Resources(table_name, pool["Id"], app_client["ClientId"], attachments_bucket)
+    notifications = provision_notifications(endpoint_url, region)
+    return Resources(
+        table_name,
+        pool["Id"],
+        app_client["ClientId"],
+        attachments_bucket,
+        **notifications,
+    )
+
+
+def provision_notifications(endpoint_url: str, region: str) -> dict[str, str]:
+    """The notification pipeline's resources; returns the matching ``Resources`` fields.
+
+    - the Powertools idempotency table (``id`` key, TTL on ``expiration``, on demand);
+    - the relay domain verified in SES, so that mail from any relay address is accepted;
+    - the Secrets Manager secret with a fresh random HMAC key for signed reply addresses;
+    - an APNs (sandbox) and an FCM platform application for SNS mobile push.
+    """
+    dynamodb = client("dynamodb", endpoint_url, region)
+    dynamodb.create_table(
+        TableName=IDEMPOTENCY_TABLE_NAME,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": IDEMPOTENCY_KEY, "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": IDEMPOTENCY_KEY, "KeyType": "HASH"}],
+    )
+    dynamodb.update_time_to_live(
+        TableName=IDEMPOTENCY_TABLE_NAME,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": IDEMPOTENCY_TTL_ATTRIBUTE},
+    )
+    client("ses", endpoint_url, region).verify_domain_identity(Domain=RELAY_DOMAIN)
+    secret = client("secretsmanager", endpoint_url, region).create_secret(
+        Name=MAIL_TOKEN_SECRET_NAME,
+        Description="HMAC key of the signed reply addresses (local runtime: random per start)",
+        SecretString=secrets.token_urlsafe(48),  # 64 characters
+    )
+    sns = client("sns", endpoint_url, region)
+    apns = sns.create_platform_application(
+        Name=APNS_APPLICATION_NAME,
+        Platform="APNS_SANDBOX",
+        Attributes={"PlatformCredential": "local-dummy-key", "PlatformPrincipal": "local-dummy-certificate"},
+    )
+    fcm = sns.create_platform_application(
+        Name=FCM_APPLICATION_NAME, Platform="GCM", Attributes={"PlatformCredential": "local-dummy-server-key"}
+    )
+    return {
+        "idempotency_table_name": IDEMPOTENCY_TABLE_NAME,
+        "relay_domain": RELAY_DOMAIN,
+        "mail_token_secret_arn": secret["ARN"],
+        "push_apns_application_arn": apns["PlatformApplicationArn"],
+        "push_fcm_application_arn": fcm["PlatformApplicationArn"],
+    }
+
+
+def resources_of(running: RuntimeState) -> Resources:
+    """The resources a running local runtime's state names."""
+    return Resources(
+        running.table_name,
+        running.user_pool_id,
+        running.user_pool_client_id,
+        running.attachments_bucket,
+        running.idempotency_table_name,
+        running.relay_domain,
+        running.mail_token_secret_arn,
+        running.push_apns_application_arn,
+        running.push_fcm_application_arn,
+    )
 
 
 def find_resources(
@@ -231,7 +318,39 @@ def find_resources(
     buckets = {bucket["Name"] for bucket in s3_client(endpoint_url, region).list_buckets()["Buckets"]}
     if attachments_bucket not in buckets:
         raise LookupError(f"no attachments bucket {attachments_bucket!r} at {endpoint_url}")
-    return Resources(table_name, pools[0]["Id"], matching[0]["ClientId"], attachments_bucket)
+    return Resources(
+        table_name,
+        pools[0]["Id"],
+        matching[0]["ClientId"],
+        attachments_bucket,
+        **_find_notifications(endpoint_url, region),
+    )
+
+
+def _find_notifications(endpoint_url: str, region: str) -> dict[str, str]:
+    if IDEMPOTENCY_TABLE_NAME not in client("dynamodb", endpoint_url, region).list_tables()["TableNames"]:
+        raise LookupError(f"no idempotency table {IDEMPOTENCY_TABLE_NAME!r} at {endpoint_url}")
+    secrets_manager = client("secretsmanager", endpoint_url, region)
+    try:
+        secret_arn = secrets_manager.describe_secret(SecretId=MAIL_TOKEN_SECRET_NAME)["ARN"]
+    except secrets_manager.exceptions.ResourceNotFoundException:
+        raise LookupError(f"no secret {MAIL_TOKEN_SECRET_NAME!r} at {endpoint_url}") from None
+    applications = {
+        application["PlatformApplicationArn"].rpartition("/")[2]: application["PlatformApplicationArn"]
+        for application in client("sns", endpoint_url, region).list_platform_applications()[
+            "PlatformApplications"
+        ]
+    }
+    for name in (APNS_APPLICATION_NAME, FCM_APPLICATION_NAME):
+        if name not in applications:
+            raise LookupError(f"no SNS platform application {name!r} at {endpoint_url}")
+    return {
+        "idempotency_table_name": IDEMPOTENCY_TABLE_NAME,
+        "relay_domain": RELAY_DOMAIN,
+        "mail_token_secret_arn": secret_arn,
+        "push_apns_application_arn": applications[APNS_APPLICATION_NAME],
+        "push_fcm_application_arn": applications[FCM_APPLICATION_NAME],
+    }
 
 
 def issuer(region: str, user_pool_id: str) -> str:
@@ -258,9 +377,14 @@ def issue_tokens(
     return tokens
 
 
-def handler_environment(endpoint_url: str, region: str, resources: Resources) -> dict[str, str]:
-    """The environment the deployed functions get from the stack, pointed at the emulator."""
-    return {
+def handler_environment(
+    endpoint_url: str, region: str, resources: Resources, api_url: str | None = None
+) -> dict[str, str]:
+    """The environment the deployed functions get from the stack, pointed at the emulator.
+
+    ``api_url`` is the local gateway's URL (known once it is bound): e-mails link to it.
+    """
+    environment = {
         **DUMMY_CREDENTIALS,
         "AWS_ENDPOINT_URL": endpoint_url,
         "AWS_REGION": region,
@@ -269,4 +393,58 @@ def handler_environment(endpoint_url: str, region: str, resources: Resources) ->
         "USER_POOL_ID": resources.user_pool_id,
         "USER_POOL_CLIENT_ID": resources.user_pool_client_id,
         "ATTACHMENTS_BUCKET": resources.attachments_bucket,
+        "IDEMPOTENCY_TABLE_NAME": resources.idempotency_table_name,
+        "RELAY_DOMAIN": resources.relay_domain,
+        "MAIL_TOKEN_SECRET_ARN": resources.mail_token_secret_arn,
+        "PUSH_APNS_APPLICATION_ARN": resources.push_apns_application_arn,
+        "PUSH_FCM_APPLICATION_ARN": resources.push_fcm_application_arn,
     }
+    if api_url is not None:
+        environment["PUBLIC_API_URL"] = api_url
+        environment["NOTIFICATION_SETTINGS_URL"] = f"{api_url}{NOTIFICATION_SETTINGS_PATH}"
+    return environment
+
+
+def moto_data(endpoint_url: str, timeout: float = 10.0) -> dict[str, Any]:
+    """The emulator's whole state as ``GET /moto-api/data.json`` reports it (service → model → instances)."""
+    response = requests.get(f"{endpoint_url}/moto-api/data.json", timeout=timeout)
+    response.raise_for_status()
+    data: dict[str, Any] = response.json()
+    return data
+
+
+def prune_stream_iterators(keep: int = 100) -> int:
+    """Forget all but the ``keep`` newest DynamoDB Streams shard iterators of the in-process emulator.
+
+    moto keeps every iterator it ever handed out (each ``GetRecords`` returns a new one) and lists
+    them all in ``/moto-api/data.json``: polling a stream every 200 ms would add 18,000 a hour, grow
+    the process by megabytes and make ``data.json`` (the local outbox's source) slower and slower.
+    A poller only ever uses its newest iterator. Best effort: reaches into moto's internals, so any
+    surprise there is logged once and pruning stops. Returns how many were dropped.
+    """
+    if _pruning["failed"]:
+        return 0
+    try:
+        from moto.core.model_instances import model_data
+        from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+        dropped = 0
+        for account_backends in list(dynamodbstreams_backends.values()):
+            for backend in list(account_backends.values()):
+                iterators = backend.shard_iterators
+                stale = list(iterators)[:-keep] if keep else list(iterators)
+                for arn in stale:
+                    iterators.pop(arn, None)
+                dropped += len(stale)
+        tracked = model_data.get("dynamodbstreams", {}).get("ShardIterator")
+        if tracked is not None:
+            instances = tracked.instances_tracked  # type: ignore[attr-defined]
+            del instances[: max(0, len(instances) - keep)]
+        return dropped
+    except Exception:  # moto's internals changed: keep running, just without pruning
+        _pruning["failed"] = True
+        logging.getLogger(__name__).warning("cannot prune the emulator's stream iterators", exc_info=True)
+        return 0
+
+
+_pruning = {"failed": False}

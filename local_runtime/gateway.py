@@ -30,6 +30,9 @@ from local_runtime.authorizer import AuthorizerContext, UnauthorizedError
 _logger = logging.getLogger(__name__)
 
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
+LocalRoutes = Callable[["HttpRequest"], "HttpResponse"]
+# Developer endpoints of the local runtime (outbox, push log...): never an API route.
+LOCAL_PREFIX = "/_local"
 
 # Served by the handler (Powertools' Swagger UI, assets inlined) but not part of the contract.
 EXTRA_PUBLIC_ROUTES: tuple[Route, ...] = (Route("GET", "/swagger", authorized=False),)
@@ -325,11 +328,17 @@ class LocalLambdaContext:
 
 
 class LocalGateway:
-    """Serves the HTTP API on ``host:port`` (port 0: any free port) in a background thread."""
+    """Serves the HTTP API on ``host:port`` (port 0: any free port) in a background thread.
+
+    ``handler`` may be given later (``gateway.handler = ...``), once the port is bound: the handler
+    must be imported after its environment, which names the gateway's URL, is set. ``local_routes``
+    answers every request under ``/_local/`` (the runtime's developer endpoints), before routing.
+    ``invoke_lock`` serialises invocations, also with other functions' given the same lock.
+    """
 
     def __init__(
         self,
-        handler: LambdaHandler,
+        handler: LambdaHandler | None,
         authorizer: Authorizer,
         routes: RouteTable | None = None,
         *,
@@ -337,15 +346,18 @@ class LocalGateway:
         port: int = 0,
         region: str = "eu-central-1",
         function_name: str = "message-center-api",
+        local_routes: LocalRoutes | None = None,
+        invoke_lock: threading.Lock | None = None,
     ) -> None:
-        self._handler = handler
+        self.handler = handler
         self._authorizer = authorizer
         self._routes = routes or RouteTable.default()
         self._host = host
         self._port = port
         self._region = region
         self._function_name = function_name
-        self._invoke_lock = threading.Lock()
+        self._local_routes = local_routes
+        self._invoke_lock = invoke_lock or threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -355,17 +367,25 @@ class LocalGateway:
             raise RuntimeError("the gateway is not running")
         return int(self._server.server_address[1])
 
+    def bind(self) -> int:
+        """Bind the listening socket (connections wait until ``start``) and return the port."""
+        if self._server is None:
+            self._server = ThreadingHTTPServer((self._host, self._port), _request_handler_for(self))
+            self._server.daemon_threads = True
+        return self.port
+
     def start(self) -> int:
-        """Bind, serve in a daemon thread, and return the bound port."""
-        self._server = ThreadingHTTPServer((self._host, self._port), _request_handler_for(self))
-        self._server.daemon_threads = True
+        """Bind if not bound yet, serve in a daemon thread, and return the bound port."""
+        self.bind()
+        assert self._server is not None
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-gateway", daemon=True)
         self._thread.start()
         return self.port
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
+            if self._thread is not None:
+                self._server.shutdown()
             self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -373,6 +393,8 @@ class LocalGateway:
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         """Route, authorize, invoke, and translate one request (no sockets involved)."""
+        if self._local_routes is not None and _is_local(request.raw_path):
+            return self._local_routes(request)
         request_id = new_request_id()
         started = time.monotonic()
         match = self._routes.match(request.method, request.raw_path)
@@ -411,9 +433,12 @@ class LocalGateway:
             invoked_function_arn=f"arn:aws:lambda:{self._region}:{ACCOUNT_ID}:function:{self._function_name}",
             log_group_name=f"/aws/lambda/{self._function_name}",
         )
+        handler = self.handler
+        if handler is None:  # still starting
+            return gateway_error(503, "Service Unavailable")
         with self._invoke_lock:
             try:
-                result = self._handler(event, context)
+                result = handler(event, context)
             except Exception:  # the Lambda runtime reports any crash; API Gateway turns it into a 500
                 _logger.exception("handler raised for %s", match.route.route_key)
                 return gateway_error(500, "Internal Server Error")
@@ -425,6 +450,10 @@ class LocalGateway:
 
     def _port_or_zero(self) -> int:
         return self.port if self._server is not None else self._port
+
+
+def _is_local(path: str) -> bool:
+    return path == LOCAL_PREFIX or path.startswith(f"{LOCAL_PREFIX}/")
 
 
 def _request_handler_for(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:

@@ -1,26 +1,31 @@
-"""The whole local stack in one process: AWS emulator, resources, demo directory, HTTP gateway.
+"""The whole local stack in one process: AWS emulator, resources, demo directory, HTTP gateway,
+the stream poller feeding the stream handler, and the outbox of what was sent.
 
 From Python (end-to-end tests)::
 
     runtime = LocalRuntime()            # port=0, aws_port=0: free ports
-    state = runtime.start()             # RuntimeState: api_url, aws_endpoint_url, pool/client ids
+    state = runtime.start()             # RuntimeState: api_url, aws_endpoint_url, resource ids
     token = runtime.token("anna_kowalska")
     ...
+    runtime.outbox.sync(); runtime.outbox.emails()   # or GET state.outbox_url
     runtime.stop()
 
 ``start`` points this process's AWS environment (``AWS_ENDPOINT_URL``, dummy credentials, region,
-``TABLE_NAME``, ``USER_POOL_ID``, ``ATTACHMENTS_BUCKET``...) at the emulator before importing the
-handler, the way the stack configures the deployed function; ``stop`` restores it. Each ``start``
-imports the handler afresh (a cold start), so runtimes may follow one another in a process, but not
-overlap: the environment and the handler's module state are process-wide.
+``TABLE_NAME``, ``USER_POOL_ID``, ``ATTACHMENTS_BUCKET``, ``PUBLIC_API_URL``...) at the emulator
+before importing the handlers, the way the stack configures the deployed functions; ``stop``
+restores it. Each ``start`` imports the handlers afresh (a cold start), so runtimes may follow one
+another in a process, but not overlap: the environment and the handlers' module state are
+process-wide.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import logging
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +35,9 @@ from local_runtime import emulator, state
 from local_runtime.authorizer import JwksKeys, JwtAuthorizer, fetch_json
 from local_runtime.directory import DEMO_DIRECTORY, DEV_PASSWORD, seed_directory
 from local_runtime.gateway import LambdaHandler, LocalGateway
+from local_runtime.outbox import LocalEndpoints, Outbox
 from local_runtime.state import RuntimeState
+from local_runtime.stream_poller import DEFAULT_STREAM_HANDLER, StreamPoller
 
 _logger = logging.getLogger(__name__)
 
@@ -61,6 +68,15 @@ def load_handler(spec: str) -> LambdaHandler:
     return handler
 
 
+def handler_exists(spec: str) -> bool:
+    """Whether the module of ``"package.module:function"`` can be found (without importing it)."""
+    module_name = spec.partition(":")[0]
+    try:
+        return importlib.util.find_spec(module_name) is not None
+    except ModuleNotFoundError:  # a parent package is missing
+        return False
+
+
 class LocalRuntime:
     """Starts and stops the local Message Center stack (see the module docstring)."""
 
@@ -75,8 +91,13 @@ class LocalRuntime:
         attachments_bucket: str = emulator.DEFAULT_ATTACHMENTS_BUCKET,
         directory: Path | None = DEMO_DIRECTORY,
         handler: LambdaHandler | str = DEFAULT_HANDLER,
+        stream_handler: LambdaHandler | str | None = DEFAULT_STREAM_HANDLER,
         state_file: Path | None = None,
+        outbox_dir: Path | None = None,
     ) -> None:
+        """``stream_handler``: what the stream poller invokes (None: no poller; a module path that
+        does not exist yet: no poller, with a warning). ``outbox_dir``: where each e-mail sent is
+        written as an .eml file (default: ``outbox/`` next to ``state_file``; none without one)."""
         self._port = port
         self._host = host
         self._region = region
@@ -84,12 +105,39 @@ class LocalRuntime:
         self._attachments_bucket = attachments_bucket
         self._directory = directory
         self._handler = handler
+        self._stream_handler = stream_handler
         self._state_file = state_file
+        if outbox_dir is None and state_file is not None:
+            outbox_dir = state_file.parent / "outbox"
+        self._outbox_dir = outbox_dir
         self._emulator = emulator.AwsEmulator(host, aws_port)
         self._gateway: LocalGateway | None = None
+        self._poller: StreamPoller | None = None
+        self._outbox: Outbox | None = None
+        # In Lambda each function runs in its own process; here they share one, and with it
+        # process-wide module state (Powertools Metrics keeps one metric set for all its instances,
+        # Logger one formatter per service): one invocation at a time, whichever the function.
+        self._invoke_lock = threading.Lock()
+        # Why there is no stream poller, when there is none (shown in the serve banner).
+        self.stream_poller_off_reason: str | None = None
         self._state: RuntimeState | None = None
         self._saved_environment: dict[str, str | None] = {}
         self.seeded_logins: list[str] = []
+
+    @property
+    def outbox(self) -> Outbox:
+        """The e-mails and pushes sent so far (``sync()`` first to see the newest)."""
+        if self._outbox is None:
+            raise RuntimeError("the local runtime is not running")
+        return self._outbox
+
+    @property
+    def stream_poller(self) -> StreamPoller | None:
+        return self._poller
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        """Stream batches the stream handler failed until retries ran out."""
+        return self._poller.dead_letters if self._poller is not None else []
 
     @property
     def state(self) -> RuntimeState:
@@ -109,27 +157,38 @@ class LocalRuntime:
         aws_port = self._emulator.start()
         endpoint_url = self._emulator.endpoint_url
         resources = emulator.provision(endpoint_url, self._region, self._table_name, self._attachments_bucket)
-        self._apply_environment(
-            {
-                **emulator.handler_environment(endpoint_url, self._region, resources),
-                **{name: os.environ.get(name) or value for name, value in _POWERTOOLS_DEFAULTS.items()},
-            }
-        )
-        if self._directory is not None:
-            self.seeded_logins = seed_directory(self._directory, endpoint_url, self._region, resources)
-        handler = load_handler(self._handler) if isinstance(self._handler, str) else self._handler
         authorizer = JwtAuthorizer(
             issuer=emulator.issuer(self._region, resources.user_pool_id),
             audiences=[resources.user_pool_client_id],
             keys=JwksKeys(fetch_json(emulator.jwks_url(endpoint_url, resources.user_pool_id))),
         )
+        self._outbox = Outbox(lambda: emulator.moto_data(endpoint_url), self._outbox_dir)
+        self._outbox.clear_folder()
         self._gateway = LocalGateway(
-            handler, authorizer, host=self._host, port=self._port, region=self._region
+            None,
+            authorizer,
+            host=self._host,
+            port=self._port,
+            region=self._region,
+            local_routes=LocalEndpoints(self._outbox, self.dead_letters).handle,
+            invoke_lock=self._invoke_lock,
         )
-        api_port = self._gateway.start()
-        # Seam for the other triggers, started here once the resources exist and stopped in reverse
-        # order in stop(): a DynamoDB stream poller feeding batches to functions/stream like an event
-        # source mapping, and an SMTP server handing received mail to functions/inbound_mail like SES.
+        # Bound, not yet serving: the handlers' environment names the API's URL (links in e-mails).
+        api_port = self._gateway.bind()
+        api_url = f"http://{self._host}:{api_port}"
+        self._apply_environment(
+            {
+                **emulator.handler_environment(endpoint_url, self._region, resources, api_url),
+                **{name: os.environ.get(name) or value for name, value in _POWERTOOLS_DEFAULTS.items()},
+            }
+        )
+        if self._directory is not None:
+            self.seeded_logins = seed_directory(self._directory, endpoint_url, self._region, resources)
+        self._gateway.handler = self._load(self._handler)
+        self._start_stream_poller(endpoint_url, resources.table_name)
+        self._gateway.start()
+        # Seam for the SMTP server handing received mail to functions/inbound_mail like SES: start it
+        # here and stop it in stop(); call self._outbox.sync() after each delivery if it sends mail.
         self._state = RuntimeState(
             api_port=api_port,
             aws_port=aws_port,
@@ -138,12 +197,50 @@ class LocalRuntime:
             user_pool_id=resources.user_pool_id,
             user_pool_client_id=resources.user_pool_client_id,
             attachments_bucket=resources.attachments_bucket,
+            idempotency_table_name=resources.idempotency_table_name,
+            relay_domain=resources.relay_domain,
+            mail_token_secret_arn=resources.mail_token_secret_arn,
+            push_apns_application_arn=resources.push_apns_application_arn,
+            push_fcm_application_arn=resources.push_fcm_application_arn,
             host=self._host,
             pid=os.getpid(),
+            outbox_dir=str(self._outbox_dir) if self._outbox_dir else "",
         )
         if self._state_file is not None:
             state.write_state(self._state, self._state_file)
         return self._state
+
+    def _start_stream_poller(self, endpoint_url: str, table_name: str) -> None:
+        spec = self._stream_handler
+        if spec is None:
+            self.stream_poller_off_reason = "no stream handler configured"
+            return
+        if isinstance(spec, str) and not handler_exists(spec):
+            self.stream_poller_off_reason = f"{spec.partition(':')[0]} does not exist yet"
+            _logger.warning(
+                "no stream handler (%s): the stream poller is off, new messages notify nobody", spec
+            )
+            return
+        outbox = self.outbox
+        self._poller = StreamPoller(
+            endpoint_url,
+            self._region,
+            table_name,
+            self._load(spec),
+            after_batch=outbox.sync,
+            housekeeping=emulator.prune_stream_iterators,
+            invoke_lock=self._invoke_lock,
+        )
+        self._poller.start()
+
+    @staticmethod
+    def _load(handler: LambdaHandler | str) -> LambdaHandler:
+        if not isinstance(handler, str):
+            return handler
+        try:
+            return load_handler(handler)
+        except ImportError as error:
+            raise ImportError(f"cannot import the handler {handler}: {error}") from error
 
     def stop(self) -> None:
         """Stop everything started so far and restore the process environment (idempotent)."""
@@ -152,6 +249,9 @@ class LocalRuntime:
         if self._gateway is not None:
             self._gateway.stop()
             self._gateway = None
+        if self._poller is not None:
+            self._poller.stop()
+            self._poller = None
         self._emulator.stop()
         self._restore_environment()
         self._state = None
@@ -159,7 +259,7 @@ class LocalRuntime:
     def token(self, login: str, *, kind: str = "access") -> str:
         """A fresh ``access`` (default) or ``id`` token for a seeded user."""
         tokens = emulator.issue_tokens(
-            self.state.aws_endpoint_url, self._region, _resources(self.state), login, DEV_PASSWORD
+            self.state.aws_endpoint_url, self._region, emulator.resources_of(self.state), login, DEV_PASSWORD
         )
         return tokens["AccessToken" if kind == "access" else "IdToken"]
 
@@ -184,9 +284,3 @@ class LocalRuntime:
             else:
                 os.environ[name] = value
         self._saved_environment.clear()
-
-
-def _resources(running: RuntimeState) -> emulator.Resources:
-    return emulator.Resources(
-        running.table_name, running.user_pool_id, running.user_pool_client_id, running.attachments_bucket
-    )

@@ -29,12 +29,34 @@ class RuntimeState:
     user_pool_id: str
     user_pool_client_id: str
     attachments_bucket: str
+    idempotency_table_name: str
+    relay_domain: str
+    mail_token_secret_arn: str
+    push_apns_application_arn: str
+    push_fcm_application_arn: str
     host: str = "127.0.0.1"
     pid: int = 0
+    # Where each e-mail sent is also written as an .eml file ("" when not written).
+    outbox_dir: str = ""
 
     @property
     def api_url(self) -> str:
         return f"http://{self.host}:{self.api_port}"
+
+    @property
+    def outbox_url(self) -> str:
+        """The e-mails sent (SES), newest last, each with a link to its raw .eml."""
+        return f"{self.api_url}/_local/outbox"
+
+    @property
+    def push_url(self) -> str:
+        """The push payloads published to SNS platform endpoints."""
+        return f"{self.api_url}/_local/push"
+
+    @property
+    def dead_letters_url(self) -> str:
+        """Stream batches the stream handler failed until retries ran out."""
+        return f"{self.api_url}/_local/dead-letters"
 
     @property
     def aws_endpoint_url(self) -> str:

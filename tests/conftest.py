@@ -13,6 +13,10 @@ from moto import mock_aws
 REGION = "eu-central-1"
 TABLE = "MessageCenterTest"
 BUCKET = "message-center-attachments-test"
+IDEMPOTENCY_TABLE = "MessageCenterIdempotencyTest"
+RELAY_DOMAIN = "relay.message-center.test"
+MAIL_SECRET = "message-center/mail-token-key"
+PUBLIC_API_URL = "https://api.message-center.test"
 
 
 @pytest.fixture
@@ -25,6 +29,10 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "AWS_DEFAULT_REGION": REGION,
         "TABLE_NAME": TABLE,
         "ATTACHMENTS_BUCKET": BUCKET,
+        "IDEMPOTENCY_TABLE_NAME": IDEMPOTENCY_TABLE,
+        "RELAY_DOMAIN": RELAY_DOMAIN,
+        "MAIL_TOKEN_SECRET_ARN": MAIL_SECRET,
+        "PUBLIC_API_URL": PUBLIC_API_URL,
         "POWERTOOLS_SERVICE_NAME": "message-center",
         "POWERTOOLS_METRICS_NAMESPACE": "MessageCenter",
         "POWERTOOLS_TRACE_DISABLED": "true",
@@ -51,16 +59,42 @@ def aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         boto3.client("s3", region_name=REGION).create_bucket(
             Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
         )
+        _notification_resources(monkeypatch)
         _reset_cached_services(get_settings)
         yield
         _reset_cached_services(get_settings)
 
 
+def _notification_resources(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the stream function needs: idempotency table, relay domain, signing key, push apps."""
+    boto3.client("dynamodb", region_name=REGION).create_table(
+        TableName=IDEMPOTENCY_TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    )
+    boto3.client("ses", region_name=REGION).verify_domain_identity(Domain=RELAY_DOMAIN)
+    boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name=MAIL_SECRET, SecretString="test-signing-key-0123456789abcdef"
+    )
+    sns = boto3.client("sns", region_name=REGION)
+    for platform, variable in (
+        ("APNS_SANDBOX", "PUSH_APNS_APPLICATION_ARN"),
+        ("GCM", "PUSH_FCM_APPLICATION_ARN"),
+    ):
+        arn = sns.create_platform_application(
+            Name=f"mc-{platform.lower()}", Platform=platform, Attributes={}
+        )["PlatformApplicationArn"]
+        monkeypatch.setenv(variable, arn)
+
+
 def _reset_cached_services(get_settings) -> None:  # type: ignore[no-untyped-def]
     from functions.api import context
+    from functions.stream import handler as stream_handler
 
     get_settings.cache_clear()
     context.services.cache_clear()
+    stream_handler.wiring.cache_clear()
 
 
 DIRECTORY_FILE = Path(__file__).parent / "support" / "directory.json"

@@ -13,7 +13,7 @@ from message_center.api.contract import ACCEPTED_BODY_MEDIA_TYPES, JSON_MEDIA_TY
 
 from . import problems
 from .context import metrics
-from .routes import attachments, messages, profile, threads
+from .routes import attachments, devices, messages, profile, threads
 
 logger = Logger()
 tracer = Tracer()
@@ -23,6 +23,7 @@ app.include_router(threads.router)
 app.include_router(messages.router)
 app.include_router(profile.router)
 app.include_router(attachments.router)
+app.include_router(devices.router)
 problems.register(app)
 API_TITLE = "Message Center API"
 API_VERSION = "1.0.0"

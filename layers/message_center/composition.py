@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+from pynamodb.connection import Connection
 
 from .adapters.attachment_files import AttachmentFiles
 from .adapters.cognito import CognitoIdentities
+from .adapters.mailer import SesMailer
+from .adapters.push import SnsPush
 from .data.attachment_repository import AttachmentRepository
+from .data.device_repository import DeviceRepository
 from .data.directory_repository import DirectoryRepository
 from .data.items import bind_table
 from .data.thread_repository import ThreadRepository
+from .domain.devices import Platform
+from .domain.models import Message
 from .services.attachments import AttachmentService
+from .services.devices import DeviceService
 from .services.directory import DirectoryService
 from .services.messaging import MessagingService
+from .services.notifications import MailSettings, NotificationService
 from .services.profile import ProfileService
 from .settings import Settings
 
@@ -30,7 +38,7 @@ class Services:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         bind_table(settings.table_name, settings.region, settings.aws_endpoint_url)
-        directory = DirectoryRepository()
+        directory = DirectoryRepository(Connection(region=settings.region, host=settings.aws_endpoint_url))
         threads = ThreadRepository(settings.region, settings.aws_endpoint_url)
         self.attachments = AttachmentService(
             AttachmentRepository(),
@@ -47,6 +55,58 @@ class Services:
             idempotency_ttl=timedelta(hours=settings.idempotency_ttl_hours),
         )
         self.profile = ProfileService(directory)
+        connection = Connection(region=settings.region, host=settings.aws_endpoint_url)
+        self.devices = DeviceService(
+            DeviceRepository(connection), SnsPush(_client("sns", settings)), push_applications(settings)
+        )
+
+
+def push_applications(settings: Settings) -> dict[Platform, str]:
+    """The configured SNS platform applications (none: push is off)."""
+    configured = {
+        Platform.APNS: settings.push_apns_application_arn,
+        Platform.FCM: settings.push_fcm_application_arn,
+    }
+    return {platform: arn for platform, arn in configured.items() if arn}
+
+
+class NotificationWiring:
+    """What the stream function uses: the notification service and the stream decoding."""
+
+    def __init__(self, settings: Settings) -> None:
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+        bind_table(settings.table_name, settings.region, settings.aws_endpoint_url)
+        connection = Connection(region=settings.region, host=settings.aws_endpoint_url)
+        secrets = SecretsProvider(boto3_client=_client("secretsmanager", settings))
+        applications = push_applications(settings)
+        self._threads = ThreadRepository(settings.region, settings.aws_endpoint_url)
+        self.notifications = NotificationService(
+            directory=DirectoryRepository(connection),
+            devices=DeviceRepository(connection),
+            mailer=SesMailer(_client("ses", settings)),
+            push=SnsPush(_client("sns", settings)) if applications else None,
+            # Cached for five minutes: a rotated key reaches warm functions soon after.
+            signing_key=lambda: str(secrets.get(settings.mail_token_secret_id, max_age=300)).encode(),
+            mail=MailSettings(
+                relay_domain=settings.relay_domain,
+                public_api_url=settings.public_api_url,
+                unsubscribe_url=settings.notification_settings_url,
+            ),
+            persistence=DynamoDBPersistenceLayer(
+                table_name=settings.idempotency_table_name, boto3_client=_client("dynamodb", settings)
+            ),
+        )
+
+    def message_from_stream_record(self, record: dict[str, Any]) -> Message | None:
+        if record.get("eventName") != "INSERT":
+            return None
+        return self._threads.message_from_stream_image(record.get("dynamodb", {}).get("NewImage", {}))
+
+
+def _client(service: str, settings: Settings) -> Any:
+    return boto3.client(service, region_name=settings.region, endpoint_url=settings.aws_endpoint_url)  # type: ignore[call-overload]
 
 
 def build_directory_service(settings: Settings) -> DirectoryService:

@@ -43,6 +43,29 @@ class Settings(BaseSettings):
     # Presigned upload and download URLs live minutes, not days.
     presigned_url_seconds: int = Field(default=300, ge=30, le=3600, validation_alias="PRESIGNED_URL_SECONDS")
 
+    # -- notifications (stream function) and the e-mail channel --
+    # Domain of the masked relay addresses (From of e-mail copies, Reply-To thread addresses).
+    relay_domain: str = Field(default="relay.message-center.test", validation_alias="RELAY_DOMAIN")
+    # Secrets Manager secret (id or ARN) holding the HMAC key that signs reply addresses.
+    mail_token_secret_id: str = Field(
+        default="message-center/mail-token-key", validation_alias="MAIL_TOKEN_SECRET_ARN"
+    )
+    # Powertools idempotency records of the notification channels.
+    idempotency_table_name: str = Field(
+        default="MessageCenterIdempotency", validation_alias="IDEMPOTENCY_TABLE_NAME"
+    )
+    # SNS platform applications; push is off while neither is configured.
+    push_apns_application_arn: str | None = Field(default=None, validation_alias="PUSH_APNS_APPLICATION_ARN")
+    push_fcm_application_arn: str | None = Field(default=None, validation_alias="PUSH_FCM_APPLICATION_ARN")
+    # Where e-mails link to (attachments, the conversation) and where users manage notifications.
+    public_api_url: str = Field(
+        default="https://api.message-center.example", validation_alias="PUBLIC_API_URL"
+    )
+    notification_settings_url: str = Field(
+        default="https://message-center.example/settings/notifications",
+        validation_alias="NOTIFICATION_SETTINGS_URL",
+    )
+
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:

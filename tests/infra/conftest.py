@@ -53,9 +53,18 @@ def _single(template: Template, resource_type: str) -> Resource:
     return logical_id, dict(definition)
 
 
+def _output_resource(template: Template, output: str, resource_type: str) -> Resource:
+    """The resource a stack output refers to with ``Ref``."""
+    logical_id = template.find_outputs(output)[output]["Value"]["Ref"]
+    definition = template.to_json()["Resources"][logical_id]
+    assert definition["Type"] == resource_type
+    return logical_id, dict(definition)
+
+
 @pytest.fixture(scope="session")
 def table(template: Template) -> Resource:
-    return _single(template, "AWS::DynamoDB::Table")
+    """The Message Center table: the one the stack exports as ``TableName``."""
+    return _output_resource(template, "TableName", "AWS::DynamoDB::Table")
 
 
 @pytest.fixture(scope="session")
@@ -68,18 +77,38 @@ def user_pool_client(template: Template) -> Resource:
     return _single(template, "AWS::Cognito::UserPoolClient")
 
 
+def function_with_handler(template: Template, handler: str) -> Resource:
+    """The one Lambda function of the template running ``handler``."""
+    functions = template.find_resources("AWS::Lambda::Function", {"Properties": {"Handler": handler}})
+    assert len(functions) == 1, f"expected one function running {handler}, found {sorted(functions)}"
+    logical_id, definition = next(iter(functions.items()))
+    return logical_id, dict(definition)
+
+
 @pytest.fixture(scope="session")
 def api_function(template: Template) -> Resource:
-    return _single(template, "AWS::Lambda::Function")
+    return function_with_handler(template, "api.handler.lambda_handler")
+
+
+@pytest.fixture(scope="session")
+def stream_function(template: Template) -> Resource:
+    return function_with_handler(template, "stream.handler.lambda_handler")
 
 
 @pytest.fixture(scope="session")
 def attachments_bucket(template: Template) -> Resource:
     """The bucket the stack exports as ``AttachmentsBucketName`` (what clients and the API use)."""
-    bucket_id = template.find_outputs("AttachmentsBucketName")["AttachmentsBucketName"]["Value"]["Ref"]
-    definition = template.to_json()["Resources"][bucket_id]
-    assert definition["Type"] == "AWS::S3::Bucket"
-    return bucket_id, dict(definition)
+    return _output_resource(template, "AttachmentsBucketName", "AWS::S3::Bucket")
+
+
+@pytest.fixture(scope="session")
+def mail_token_secret(template: Template) -> Resource:
+    return _single(template, "AWS::SecretsManager::Secret")
+
+
+@pytest.fixture(scope="session")
+def relay_identity(template: Template) -> Resource:
+    return _single(template, "AWS::SES::EmailIdentity")
 
 
 @pytest.fixture(scope="session")

@@ -124,17 +124,24 @@ def test_api_function_logs_json_to_its_own_log_group_with_retention(
 
 
 def test_api_function_environment(
-    api_function: Resource, table: Resource, user_pool: Resource, attachments_bucket: Resource
+    api_function: Resource,
+    table: Resource,
+    user_pool: Resource,
+    attachments_bucket: Resource,
+    mail_token_secret: Resource,
 ) -> None:
     # Given / When the synthesized API function's environment
     variables = api_function[1]["Properties"]["Environment"]["Variables"]
 
-    # Then it names the table and the Powertools settings the handler relies on
+    # Then it names the table, bucket, relay domain, token key and the Powertools settings (no push
+    # variables: push is not configured by default)
     assert variables == {
         "TABLE_NAME": {"Ref": table[0]},
         "USER_POOL_ID": {"Ref": user_pool[0]},
         "DEFAULT_AVATAR_URL": constants.DEFAULT_AVATAR_URL,
         "ATTACHMENTS_BUCKET": {"Ref": attachments_bucket[0]},
+        "RELAY_DOMAIN": constants.DEFAULT_RELAY_DOMAIN,
+        "MAIL_TOKEN_SECRET_ARN": {"Ref": mail_token_secret[0]},
         "POWERTOOLS_SERVICE_NAME": "message-center",
         "POWERTOOLS_METRICS_NAMESPACE": "MessageCenter",
         "POWERTOOLS_LOG_LEVEL": "INFO",

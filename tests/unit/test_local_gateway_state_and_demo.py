@@ -8,7 +8,7 @@ import stat
 import pytest
 from message_center.services.directory import parse_directory
 
-from local_runtime import state
+from local_runtime import emulator, state
 from local_runtime.directory import DEMO_DIRECTORY, read_directory, summarize_users
 from local_runtime.state import RuntimeNotRunningError, RuntimeState
 
@@ -20,7 +20,13 @@ RUNNING = RuntimeState(
     user_pool_id="eu-central-1_pool",
     user_pool_client_id="client",
     attachments_bucket="message-center-attachments-local",
+    idempotency_table_name="MessageCenterIdempotency",
+    relay_domain="relay.message-center.test",
+    mail_token_secret_arn="arn:aws:secretsmanager:eu-central-1:123456789012:secret:message-center/mail-token-key-AbCdEf",
+    push_apns_application_arn="arn:aws:sns:eu-central-1:123456789012:app/APNS_SANDBOX/message-center-apns",
+    push_fcm_application_arn="arn:aws:sns:eu-central-1:123456789012:app/GCM/message-center-fcm",
     pid=4242,
+    outbox_dir="/tmp/message-center/outbox",
 )
 
 
@@ -34,6 +40,9 @@ def test_state_round_trips_and_is_private(tmp_path, monkeypatch):
     # Then it is the same, and only the owner can read it
     assert read == RUNNING
     assert read.api_url == "http://127.0.0.1:8000"
+    assert read.outbox_url == "http://127.0.0.1:8000/_local/outbox"
+    assert read.push_url == "http://127.0.0.1:8000/_local/push"
+    assert read.dead_letters_url == "http://127.0.0.1:8000/_local/dead-letters"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
@@ -48,17 +57,51 @@ def test_missing_or_stale_state_says_how_to_start(tmp_path, monkeypatch):
         state.read_state(tmp_path / "stale.json")
 
 
-def test_state_file_of_an_older_version_says_to_restart(tmp_path, monkeypatch):
-    # Given a state file written before the attachments bucket was added
+@pytest.mark.parametrize("added_later", ["attachments_bucket", "mail_token_secret_arn"])
+def test_state_file_of_an_older_version_says_to_restart(tmp_path, monkeypatch, added_later):
+    # Given a state file written before a resource was added
     monkeypatch.setattr(state, "is_listening", lambda host, port, timeout=0.5: True)
     path = tmp_path / "old.json"
     state.write_state(RUNNING, path)
     raw = json.loads(path.read_text())
-    del raw["attachments_bucket"]
+    del raw[added_later]
     path.write_text(json.dumps(raw))
     # When it is read / Then the error says to restart serve (no TypeError)
     with pytest.raises(RuntimeNotRunningError, match="restart message-center serve"):
         state.read_state(path)
+
+
+def test_handlers_get_the_notification_settings_and_the_gateways_url():
+    # Given the resources of a running runtime
+    resources = emulator.resources_of(RUNNING)
+    # When the handlers' environment is built with the gateway's URL
+    environment = emulator.handler_environment(
+        "http://127.0.0.1:5100", "eu-central-1", resources, RUNNING.api_url
+    )
+    # Then the stream function's settings are all there, pointing at the local stack
+    assert environment["IDEMPOTENCY_TABLE_NAME"] == "MessageCenterIdempotency"
+    assert environment["RELAY_DOMAIN"] == "relay.message-center.test"
+    assert environment["MAIL_TOKEN_SECRET_ARN"] == RUNNING.mail_token_secret_arn
+    assert environment["PUSH_APNS_APPLICATION_ARN"].endswith(":app/APNS_SANDBOX/message-center-apns")
+    assert environment["PUSH_FCM_APPLICATION_ARN"].endswith(":app/GCM/message-center-fcm")
+    assert environment["PUBLIC_API_URL"] == "http://127.0.0.1:8000"
+    assert environment["NOTIFICATION_SETTINGS_URL"] == "http://127.0.0.1:8000/_local/settings"
+    # and without a gateway (directory load --local) the URLs are left to the defaults
+    assert "PUBLIC_API_URL" not in emulator.handler_environment("http://x", "eu-central-1", resources)
+
+
+def test_the_settings_read_the_runtimes_environment(monkeypatch):
+    from message_center.settings import Settings
+
+    resources = emulator.resources_of(RUNNING)
+    for name, value in emulator.handler_environment(
+        "http://x", "eu-central-1", resources, RUNNING.api_url
+    ).items():
+        monkeypatch.setenv(name, value)
+    settings = Settings()
+    assert settings.mail_token_secret_id == RUNNING.mail_token_secret_arn
+    assert settings.push_apns_application_arn == RUNNING.push_apns_application_arn
+    assert settings.public_api_url == "http://127.0.0.1:8000"
 
 
 def test_state_is_removed_only_by_its_owner(tmp_path):

@@ -12,6 +12,7 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StrictBool, StringConstraints
 from pydantic.alias_generators import to_camel
 
+from ..domain.devices import Device, Platform
 from ..domain.ids import to_wire_datetime
 from ..domain.models import InboxEntry, Language, Marketplace, Message, MessageStatus, MessageType, User
 
@@ -192,6 +193,28 @@ class AttachmentDeclared(WireModel):
             "and then `file` as multipart/form-data to `url`."
         )
     )
+
+
+# -- devices ------------------------------------------------------------------------------
+
+
+class NewDevice(InputModel):
+    platform: Platform
+    token: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4096)]
+
+
+class DeviceOut(WireModel):
+    id: str
+    platform: Platform
+    created_at: WireDateTime
+
+    @classmethod
+    def from_device(cls, device: Device) -> DeviceOut:
+        return cls(id=device.id, platform=device.platform, created_at=device.created_at)
+
+
+class DevicesList(WireModel):
+    devices: list[DeviceOut]
 
 
 # -- profile ------------------------------------------------------------------------------

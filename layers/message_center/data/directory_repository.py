@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.connection import Connection
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
+from pynamodb.transactions import TransactWrite
 
 from ..domain.ids import utc_now
 from ..domain.models import Language, Marketplace, Offer, Order, User
+from ..domain.relay_addresses import new_alias
 from .errors import CONDITION_FAILED
-from .items import LoginItem, OfferItem, OrderItem, UserItem
+from .items import AliasItem, EmailItem, LoginItem, OfferItem, OrderItem, UserItem
 
 
 def _user_key(user_id: str) -> tuple[str, str]:
@@ -17,6 +20,10 @@ def _user_key(user_id: str) -> tuple[str, str]:
 def _login_key(login: str) -> tuple[str, str]:
     # Logins are unique regardless of case, as on the marketplace.
     return f"LOGIN#{login.casefold()}", "LOGIN"
+
+
+def _email_key(address: str) -> tuple[str, str]:
+    return f"EMAIL#{address.strip().casefold()}", "EMAIL"
 
 
 def _to_user(item: UserItem) -> User:
@@ -29,11 +36,23 @@ def _to_user(item: UserItem) -> User:
         marketplace=Marketplace(item.marketplace),
         avatar_url=item.avatar_url,
         unread_threads=max(int(item.unread_threads or 0), 0),
+        mail_alias=item.mail_alias,
     )
 
 
 class DirectoryRepository:
     """Reads and upserts directory entries; every read is a ``GetItem``."""
+
+    def __init__(self, connection: Connection | None = None) -> None:
+        self._connection = connection
+
+    def _transaction_connection(self) -> Connection:
+        if self._connection is None:
+            # Same endpoint as the items (bind_table configured it).
+            self._connection = Connection(
+                region=UserItem.Meta.region, host=getattr(UserItem.Meta, "host", None)
+            )
+        return self._connection
 
     def get_user(self, user_id: str) -> User | None:
         try:
@@ -74,7 +93,8 @@ class DirectoryRepository:
         )
 
     def upsert_user(self, user: User) -> None:
-        """Create or update a profile, keeping its badge counter, and its login lookup."""
+        """Create or update a profile, keeping its badge counter, and its login and e-mail lookups."""
+        previous = self.get_user(user.id)
         pk, sk = _user_key(user.id)
         item = UserItem(pk, sk)
         item.update(
@@ -90,6 +110,17 @@ class DirectoryRepository:
             ]
         )
         LoginItem(*_login_key(user.login), user_id=user.id).save()
+        EmailItem(*_email_key(user.email), user_id=user.id).save()
+        if previous is not None and _email_key(previous.email) != _email_key(user.email):
+            EmailItem(*_email_key(previous.email)).delete(condition=EmailItem.user_id == user.id)
+
+    def get_user_by_email(self, address: str) -> User | None:
+        """The user whose registered e-mail address this is (compared case-insensitively)."""
+        try:
+            user_id = EmailItem.get(*_email_key(address)).user_id
+        except DoesNotExist:
+            return None
+        return self.get_user(user_id)
 
     def set_preferred_language(self, user_id: str, language: Language) -> User | None:
         pk, sk = _user_key(user_id)
@@ -123,3 +154,34 @@ class DirectoryRepository:
             marketplace=order.marketplace.value,
             offer_ids=list(order.offer_ids),
         ).save()
+
+    def get_user_by_alias(self, alias: str) -> User | None:
+        try:
+            user_id = AliasItem.get(f"ALIAS#{alias}", "ALIAS").user_id
+        except DoesNotExist:
+            return None
+        return self.get_user(user_id)
+
+    def ensure_mail_alias(self, user: User) -> str:
+        """The user's masked-address alias, created on first use (unique, never reassigned)."""
+        for _ in range(3):
+            if user.mail_alias:
+                return user.mail_alias
+            alias = new_alias()
+            pk, sk = _user_key(user.id)
+            try:
+                with TransactWrite(connection=self._transaction_connection()) as transaction:
+                    transaction.save(
+                        AliasItem(f"ALIAS#{alias}", "ALIAS", user_id=user.id),
+                        condition=AliasItem.pk.does_not_exist(),
+                    )
+                    transaction.update(
+                        UserItem(pk, sk),
+                        actions=[UserItem.mail_alias.set(alias)],
+                        condition=UserItem.pk.exists() & UserItem.mail_alias.does_not_exist(),
+                    )
+                return alias
+            except TransactWriteError:
+                # Someone gave this user an alias first, or (rarely) the alias is taken: re-read.
+                user = self.get_user(user.id) or user
+        raise RuntimeError("could not allocate a mail alias")

@@ -6,6 +6,8 @@ Key layout (all keys are strings):
 | --------------- | --------------------------- | ---------------- |
 | user profile    | ``USER#<userId>``           | ``PROFILE``      |
 | login lookup    | ``LOGIN#<login lower>``     | ``LOGIN``        |
+| mail alias      | ``ALIAS#<alias>``           | ``ALIAS``        |
+| e-mail lookup   | ``EMAIL#<address lower>``   | ``EMAIL``        |
 | offer / order   | ``OFFER#<id>`` / ``ORDER#<id>`` | ``OFFER`` / ``ORDER`` |
 | pair → thread   | ``PAIR#<userA>#<userB>``    | ``PAIR``         |
 | thread          | ``THREAD#<threadId>``       | ``THREAD``       |
@@ -14,6 +16,8 @@ Key layout (all keys are strings):
 | message ref     | ``MSG#<messageId>``         | ``MSG``          |
 | idempotency key | ``IDEMPOTENCY#<userId>#<key>`` | ``IDEMPOTENCY`` |
 | attachment      | ``ATTACHMENT#<attachmentId>`` | ``ATTACHMENT`` |
+| push device     | ``USER#<userId>``           | ``DEVICE#<deviceId>`` |
+| device owner    | ``DEVICE#<deviceId>``       | ``DEVICE``       |
 
 Each participant holds a copy of every message of a thread, so "delete for me" removes the
 caller's copy and listing a thread reads only what the caller may see (no discarding filter).
@@ -76,6 +80,19 @@ class UserItem(_TableItem):
     # transactions that flip an inbox entry between read and unread.
     unread_threads = NumberAttribute(default=0, attr_name="unreadThreads")
     updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
+    mail_alias = UnicodeAttribute(null=True, attr_name="mailAlias")
+
+
+class EmailItem(_TableItem):
+    """``EMAIL#<address>`` → the user who registered it (senders of inbound mail)."""
+
+    user_id = UnicodeAttribute(attr_name="userId")
+
+
+class AliasItem(_TableItem):
+    """``ALIAS#<alias>`` → the user behind a masked relay address."""
+
+    user_id = UnicodeAttribute(attr_name="userId")
 
 
 class LoginItem(_TableItem):
@@ -185,9 +202,21 @@ class AttachmentItem(_TableItem):
     participants = ListAttribute(of=UnicodeAttribute, null=True)
 
 
+class DeviceItem(_TableItem):
+    platform = UnicodeAttribute()
+    endpoint_arn = UnicodeAttribute(attr_name="endpointArn")
+    created_at = UTCDateTimeAttribute(attr_name="createdAt")
+
+
+class DeviceOwnerItem(_TableItem):
+    owner_id = UnicodeAttribute(attr_name="ownerId")
+
+
 ALL_ITEM_CLASSES: tuple[type[_TableItem], ...] = (
     UserItem,
     LoginItem,
+    AliasItem,
+    EmailItem,
     OfferItem,
     OrderItem,
     PairItem,
@@ -197,6 +226,8 @@ ALL_ITEM_CLASSES: tuple[type[_TableItem], ...] = (
     MessageRefItem,
     IdempotencyItem,
     AttachmentItem,
+    DeviceItem,
+    DeviceOwnerItem,
 )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
@@ -260,6 +261,14 @@ class ThreadRepository:
         )
         # "between" is inclusive; the API's bounds are exclusive and the bounds are never real ids.
         return [_to_message(item) for item in results][offset:]
+
+    @staticmethod
+    def message_from_stream_image(image: dict[str, Any]) -> Message | None:
+        """The message copy in a stream record's image (DynamoDB JSON), or None for other items."""
+        pk, sk = image.get("pk", {}).get("S", ""), image.get("sk", {}).get("S", "")
+        if not (pk.startswith("MBOX#") and sk.startswith("MSG#")):
+            return None
+        return _to_message(MessageItem.from_raw_data(image))
 
     def find_message_thread(self, message_id: str) -> tuple[str, list[str]] | None:
         """The thread a message belongs to, and its participants."""

@@ -48,6 +48,7 @@ class User:
     marketplace: Marketplace
     avatar_url: str | None = None
     unread_threads: int = 0
+    mail_alias: str | None = None  # local part of the user's masked relay address
 
 
 @dataclass(frozen=True)

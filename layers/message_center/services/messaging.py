@@ -214,6 +214,40 @@ class MessagingService:
             known_thread_id=known_thread_id,
         )
 
+    def deliver_mail(
+        self,
+        author_id: str,
+        recipient_id: str,
+        text: str,
+        attachment_ids: tuple[str, ...],
+        mail_id: str,
+        *,
+        thread_id: str | None = None,
+    ) -> SendResult:
+        """Store an e-mail as a ``MAIL`` message from ``author_id`` to ``recipient_id`` (in their
+        thread, which is created if the pair has none). Idempotent on the mail's id."""
+        request_hash = _request_hash("mail", recipient_id, mail_id)
+        key = f"mail-{mail_id}"
+        replay = self._replay(author_id, key, request_hash)
+        if replay is not None:
+            return replay
+        author = self._require_user(author_id)
+        recipient = self._directory.get_user(recipient_id)
+        if recipient is None or recipient.id == author.id:
+            raise NotFoundError("Recipient not found.", code="RECIPIENT_NOT_FOUND")
+        clean_text = rules.normalize_text(text)
+        start = rules.ConversationStart(
+            recipient_id=recipient.id, type=MessageType.MAIL, relates_to=RelatesTo()
+        )
+        return self._store(
+            author, recipient, clean_text, start, key, request_hash, attachment_ids, known_thread_id=thread_id
+        )
+
+    def is_participant(self, user_id: str, thread_id: str) -> str | None:
+        """The interlocutor's id when ``user_id`` takes part in ``thread_id``, else None."""
+        entry = self._threads.get_entry(user_id, thread_id) if is_valid_id(thread_id) else None
+        return entry.interlocutor_id if entry else None
+
     # -- internals -------------------------------------------------------------------------
 
     def _decide_start(

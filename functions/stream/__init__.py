@@ -1,0 +1,1 @@
+"""Stream function: DynamoDB stream of the table → notifications of new messages."""

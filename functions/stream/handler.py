@@ -1,0 +1,51 @@
+"""DynamoDB stream → an e-mail copy and push notifications for every new message.
+
+The event source's filter passes only inserted message copies; each participant has a copy, and
+only the recipient's (owner ≠ author) notifies. Failed records are reported individually so the
+stream retries just those; the channels are idempotent, so a retry repeats nothing that worked.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from message_center.composition import NotificationWiring
+from message_center.settings import get_settings
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics(namespace="MessageCenter", service="message-center")
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+
+
+@lru_cache(maxsize=1)
+def wiring() -> NotificationWiring:
+    return NotificationWiring(get_settings())
+
+
+@tracer.capture_method
+def record_handler(record: DynamoDBRecord) -> None:
+    message = wiring().message_from_stream_record(record.raw_event)
+    if message is None:  # not an inserted message copy (the deployed filter already drops these)
+        return
+    if message.owner_id == message.author_id:
+        return  # the author's own copy: the author is never notified
+    wiring().notifications.on_new_message(message)
+    metrics.add_metric(name="MessageNotified", unit=MetricUnit.Count, value=1)
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    wiring().notifications.register_lambda_context(context)
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )

@@ -1,0 +1,311 @@
+"""Instant notifications: the table's stream -> functions/stream -> push (SNS) and e-mail (SES).
+
+Only inserted message copies invoke the function (event filtering). A failing record is retried by
+bisecting its batch, a bounded number of times and for a bounded age, and the function reports
+partial batch failures, so a good record is never held back by a bad one; a record that exhausts
+its retries is described in an SQS dead-letter queue, which raises an alarm. Retried or duplicated
+records notify once: the function keeps Powertools idempotency records in its own table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aws_cdk import Acknowledgment, RemovalPolicy, Validations
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+from message_center.data import schema
+
+from infra import constants
+from infra.mail_construct import MailConstruct
+from infra.python_function import build_python_function
+from infra.storage_construct import grant_item_access
+
+# What the stream function does with the main table: read the message, users, offers and devices,
+# create a user's mail alias, forget a device whose endpoint is gone. Its transactions (alias,
+# device) are authorized item by item through these same actions. No Scan.
+STREAM_TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:ConditionCheckItem",
+)
+# Powertools DynamoDBPersistenceLayer: get/put/update/delete of one record by key.
+IDEMPOTENCY_TABLE_ACTIONS = (
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+)
+# The API registers devices: an endpoint per token, kept enabled and current, removed on request.
+# SNS authorizes endpoint calls against the endpoint ARN and CreatePlatformEndpoint against the
+# platform application ARN, so both are scoped to the configured applications.
+API_CREATE_ENDPOINT_ACTIONS = ("sns:CreatePlatformEndpoint",)
+API_ENDPOINT_ACTIONS = ("sns:DeleteEndpoint", "sns:SetEndpointAttributes", "sns:GetEndpointAttributes")
+# The stream function publishes to endpoints and cleans up the ones SNS reports disabled.
+STREAM_ENDPOINT_ACTIONS = ("sns:Publish", "sns:GetEndpointAttributes", "sns:DeleteEndpoint")
+
+# arn:<partition>:sns:<region>:<account>:app/<platform>/<name>; endpoints of that application are
+# arn:<partition>:sns:<region>:<account>:endpoint/<platform>/<name>/<uuid>.
+_PLATFORM_APPLICATION_ARN = re.compile(
+    r"^(?P<prefix>arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}):app/(?P<platform>[A-Z_]+)/(?P<name>[A-Za-z0-9_.-]{1,256})$"
+)
+_PLATFORMS = {
+    constants.PUSH_APNS_APPLICATION_ARN_CONTEXT_KEY: ("APNS", "APNS_SANDBOX"),
+    constants.PUSH_FCM_APPLICATION_ARN_CONTEXT_KEY: ("GCM",),  # FCM's SNS platform name
+}
+
+
+@dataclass(frozen=True)
+class PushApplications:
+    """The SNS platform applications devices register with; neither set means push is off."""
+
+    apns_arn: str | None = None
+    fcm_arn: str | None = None
+
+    @property
+    def application_arns(self) -> list[str]:
+        return [arn for arn in (self.apns_arn, self.fcm_arn) if arn]
+
+    @property
+    def endpoint_arns(self) -> list[str]:
+        """ARN patterns matching every endpoint of the configured applications."""
+        return [endpoint_arn_pattern(arn) for arn in self.application_arns]
+
+    @property
+    def environment(self) -> dict[str, str]:
+        variables = {"PUSH_APNS_APPLICATION_ARN": self.apns_arn, "PUSH_FCM_APPLICATION_ARN": self.fcm_arn}
+        return {name: value for name, value in variables.items() if value}
+
+
+def endpoint_arn_pattern(application_arn: str) -> str:
+    """``arn:...:app/APNS/<name>`` -> ``arn:...:endpoint/APNS/<name>/*``."""
+    match = _PLATFORM_APPLICATION_ARN.match(application_arn)
+    if match is None:
+        raise ValueError(f"not an SNS platform application ARN: {application_arn!r}")
+    return f"{match['prefix']}:endpoint/{match['platform']}/{match['name']}/*"
+
+
+def _application_arn(key: str, value: Any) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    match = _PLATFORM_APPLICATION_ARN.match(value.strip()) if isinstance(value, str) else None
+    if match is None or match["platform"] not in _PLATFORMS[key]:
+        raise ValueError(
+            f"context {key!r} must be the ARN of an SNS platform application of platform "
+            f"{' or '.join(_PLATFORMS[key])}, got {value!r}"
+        )
+    return match.string
+
+
+def push_applications_from_context(context: Mapping[str, Any]) -> PushApplications:
+    """Read ``pushApnsApplicationArn`` / ``pushFcmApplicationArn``; absent or empty means off."""
+    return PushApplications(
+        apns_arn=_application_arn(
+            constants.PUSH_APNS_APPLICATION_ARN_CONTEXT_KEY,
+            context.get(constants.PUSH_APNS_APPLICATION_ARN_CONTEXT_KEY),
+        ),
+        fcm_arn=_application_arn(
+            constants.PUSH_FCM_APPLICATION_ARN_CONTEXT_KEY,
+            context.get(constants.PUSH_FCM_APPLICATION_ARN_CONTEXT_KEY),
+        ),
+    )
+
+
+def message_copy_insert_filter() -> Mapping[str, Any]:
+    """Lambda event filter: only a newly inserted message copy (pk ``MBOX#...``) is delivered."""
+    return lambda_.FilterCriteria.filter(
+        {
+            "eventName": lambda_.FilterRule.is_equal("INSERT"),
+            "dynamodb": {
+                "Keys": {
+                    schema.PARTITION_KEY: {
+                        "S": lambda_.FilterRule.begins_with(constants.MESSAGE_COPY_PK_PREFIX)
+                    }
+                }
+            },
+        }
+    )
+
+
+class NotificationsConstruct(Construct):
+    """The stream function, its event source, dead-letter queue, alarms and idempotency table."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        table: dynamodb.Table,
+        layer: lambda_.ILayerVersion,
+        mail: MailConstruct,
+        push: PushApplications,
+        public_api_url: str,
+        notification_settings_url: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.push = push
+        self.idempotency_table = self._build_idempotency_table()
+        self.function = build_python_function(
+            self,
+            "StreamFunction",
+            package=constants.STREAM_PACKAGE,
+            description="Message Center notifications (push and e-mail copy of new messages)",
+            layer=layer,
+            memory_size=constants.STREAM_MEMORY_MB,
+            timeout=constants.STREAM_TIMEOUT,
+            environment={
+                "TABLE_NAME": table.table_name,
+                "IDEMPOTENCY_TABLE_NAME": self.idempotency_table.table_name,
+                "PUBLIC_API_URL": public_api_url,
+                "NOTIFICATION_SETTINGS_URL": notification_settings_url,
+                **push.environment,
+            },
+            wildcard_resource_reason="X-Ray PutTraceSegments/PutTelemetryRecords and dynamodb:ListStreams "
+            "(added by the stream event source) support no resource-level permissions.",
+        )
+        grant_item_access(self.function, table, STREAM_TABLE_ACTIONS)
+        self.function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=list(IDEMPOTENCY_TABLE_ACTIONS), resources=[self.idempotency_table.table_arn]
+            )
+        )
+        mail.grant_reply_addressing(self.function)
+        mail.grant_send(self.function)
+        if push.application_arns:
+            self.function.add_to_role_policy(
+                iam.PolicyStatement(actions=list(STREAM_ENDPOINT_ACTIONS), resources=push.endpoint_arns)
+            )
+            self._acknowledge_endpoint_wildcards(self.function)
+        self.dead_letter_queue = self._build_dead_letter_queue()
+        self.function.add_event_source(
+            event_sources.DynamoEventSource(
+                table,
+                starting_position=lambda_.StartingPosition.LATEST,
+                batch_size=constants.STREAM_BATCH_SIZE,
+                max_batching_window=constants.STREAM_MAX_BATCHING_WINDOW,
+                bisect_batch_on_error=True,
+                retry_attempts=constants.STREAM_RETRY_ATTEMPTS,
+                max_record_age=constants.STREAM_MAX_RECORD_AGE,
+                report_batch_item_failures=True,
+                # One batch per shard at a time: a thread's messages notify in the order they were written.
+                parallelization_factor=constants.STREAM_PARALLELIZATION_FACTOR,
+                on_failure=event_sources.SqsDlq(self.dead_letter_queue),
+                filters=[message_copy_insert_filter()],
+            )
+        )
+        self.alarms = self._build_alarms()
+
+    def grant_device_registration(self, function: lambda_.Function) -> None:
+        """Let the API function register and remove devices; nothing at all while push is off."""
+        for name, value in self.push.environment.items():
+            function.add_environment(name, value)
+        if not self.push.application_arns:
+            return
+        function.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=list(API_CREATE_ENDPOINT_ACTIONS), resources=self.push.application_arns
+            )
+        )
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=list(API_ENDPOINT_ACTIONS), resources=self.push.endpoint_arns)
+        )
+        self._acknowledge_endpoint_wildcards(function)
+
+    def _acknowledge_endpoint_wildcards(self, function: lambda_.Function) -> None:
+        if function.role is None:  # pragma: no cover - every function here has its own role
+            raise ValueError(f"{function.node.path} has no role")
+        Validations.of(function.role).acknowledge(
+            *(
+                Acknowledgment(
+                    id=f"AwsSolutions-IAM5[Resource::{pattern}]",
+                    reason="Endpoint ARNs end in an id SNS assigns when a device registers; the "
+                    "wildcard covers the endpoints of this one platform application only.",
+                )
+                for pattern in self.push.endpoint_arns
+            )
+        )
+
+    def _build_idempotency_table(self) -> dynamodb.Table:
+        return dynamodb.Table(
+            self,
+            "IdempotencyTable",
+            partition_key=dynamodb.Attribute(
+                name=constants.IDEMPOTENCY_KEY_ATTRIBUTE, type=dynamodb.AttributeType.STRING
+            ),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            time_to_live_attribute=constants.IDEMPOTENCY_TTL_ATTRIBUTE,
+            encryption=dynamodb.TableEncryption.AWS_MANAGED,
+            # Only short-lived "already notified" records that expire by TTL; nothing to keep once
+            # the stack, and with it the stream consumer, is gone.
+            removal_policy=RemovalPolicy.DESTROY,
+        )
+
+    def _build_dead_letter_queue(self) -> sqs.Queue:
+        queue = sqs.Queue(
+            self,
+            "StreamDeadLetterQueue",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=constants.STREAM_DLQ_RETENTION,
+        )
+        Validations.of(queue).acknowledge(
+            Acknowledgment(
+                id="AwsSolutions-SQS3",
+                reason="This queue is itself the on-failure destination (dead-letter queue) of the "
+                "stream event source; a queue behind it would have no consumer either.",
+            )
+        )
+        return queue
+
+    def _build_alarms(self) -> list[cloudwatch.Alarm]:
+        dead_letters = cloudwatch.Alarm(
+            self,
+            "StreamDeadLettersAlarm",
+            alarm_description="New messages were not notified: stream records exhausted their retries "
+            "and are described in the dead-letter queue.",
+            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
+                statistic=cloudwatch.Stats.MAXIMUM
+            ),
+            threshold=0,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        errors = cloudwatch.Alarm(
+            self,
+            "StreamFunctionErrorsAlarm",
+            alarm_description="The stream function failed whole invocations (crash or timeout), not "
+            "single records.",
+            metric=self.function.metric_errors(statistic=cloudwatch.Stats.SUM),
+            threshold=0,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        iterator_age = cloudwatch.Alarm(
+            self,
+            "StreamIteratorAgeAlarm",
+            alarm_description="Notifications are late: the oldest stream record handed to the function "
+            "waited longer than the threshold.",
+            metric=self.function.metric("IteratorAge", statistic=cloudwatch.Stats.MAXIMUM),
+            threshold=constants.STREAM_ITERATOR_AGE_ALARM.to_milliseconds(),
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+            evaluation_periods=1,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+        )
+        return [dead_letters, errors, iterator_age]

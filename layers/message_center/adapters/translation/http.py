@@ -1,0 +1,40 @@
+"""An HTTP session for translation APIs: short timeouts, bounded retries with backoff."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+# (connect, read) seconds.
+TIMEOUTS: Final = (2.0, 5.0)
+RETRIED_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
+
+
+def retrying_session(
+    *, attempts: int = 3, backoff_factor: float = 0.5, statuses: frozenset[int] = RETRIED_STATUSES
+) -> requests.Session:
+    """A session whose POSTs are retried on throttling and 5xx, ``attempts`` in all.
+
+    Translation requests are idempotent, so POST is retried. Retry-After is not obeyed: a provider
+    asking for a minute's pause would hold a Lambda invocation; the circuit breaker and the next
+    provider are the answer to a longer outage. The last response is returned (not raised), so the
+    caller maps its status and body to an error.
+    """
+    retry = Retry(
+        total=attempts - 1,
+        connect=attempts - 1,
+        read=attempts - 1,
+        status=attempts - 1,
+        backoff_factor=backoff_factor,
+        backoff_max=2.0,
+        status_forcelist=statuses,
+        allowed_methods=frozenset({"POST"}),
+        respect_retry_after_header=False,
+        raise_on_status=False,
+    )
+    session = requests.Session()
+    session.mount("https://", HTTPAdapter(max_retries=retry))
+    return session
