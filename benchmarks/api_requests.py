@@ -402,7 +402,7 @@ def populate(size: int) -> Inbox:
     """A seller with ``size`` threads, one per buyer, newest first by rank."""
     if size < len(_STATES):
         raise ValueError(f"An inbox needs at least {len(_STATES)} threads to hold every state.")
-    bind_table(TABLE, REGION, None)
+    connection = bind_table(TABLE, REGION, None)
     now = utc_now()
     seller = _user("seller-bench", "sklep_benchmark", business=True)
     buyers = [_user(f"buyer-{rank:05d}", f"kupujacy_{rank:05d}") for rank in range(size)]
@@ -413,7 +413,7 @@ def populate(size: int) -> Inbox:
     known_order = Order("bench-order-known", buyers[1].id, seller.id, Marketplace.PL, (offer.id,))
     new_order = Order("bench-order-new", new_buyer.id, seller.id, Marketplace.PL, (offer.id,))
     # The handful of offers and orders go through the real repository.
-    directory = DirectoryRepository()
+    directory = DirectoryRepository(connection)
     for each_offer in (offer, foreign_offer):
         directory.upsert_offer(each_offer)
     for order in (known_order, new_order):

@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import requests
 from botocore.config import Config
-from message_center.data import bucket_layout
+from message_center.data.bucket_layout import UPLOAD_EXPIRY_DAYS, UPLOAD_PREFIX
 from message_center.data.schema import create_table_request
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
@@ -137,9 +137,9 @@ def attachments_lifecycle_configuration() -> dict[str, Any]:
         "Rules": [
             {
                 "ID": "expire-unused-uploads",
-                "Filter": {"Prefix": bucket_layout.UPLOAD_PREFIX},
+                "Filter": {"Prefix": UPLOAD_PREFIX},
                 "Status": "Enabled",
-                "Expiration": {"Days": bucket_layout.UPLOAD_EXPIRY_DAYS},
+                "Expiration": {"Days": UPLOAD_EXPIRY_DAYS},
             },
             {
                 "ID": "abort-incomplete-multipart-uploads",

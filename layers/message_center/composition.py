@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
-from pynamodb.connection import Connection
 
 from .adapters.attachment_files import AttachmentFiles
 from .adapters.cognito import CognitoIdentities
@@ -37,9 +36,11 @@ class Services:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        bind_table(settings.table_name, settings.region, settings.aws_endpoint_url)
-        directory = DirectoryRepository(Connection(region=settings.region, host=settings.aws_endpoint_url))
-        threads = ThreadRepository(settings.region, settings.aws_endpoint_url)
+        self.connection = connection = bind_table(
+            settings.table_name, settings.region, settings.aws_endpoint_url
+        )
+        directory = DirectoryRepository(connection)
+        threads = ThreadRepository(connection)
         self.attachments = AttachmentService(
             AttachmentRepository(),
             AttachmentFiles(
@@ -55,7 +56,6 @@ class Services:
             idempotency_ttl=timedelta(hours=settings.idempotency_ttl_hours),
         )
         self.profile = ProfileService(directory)
-        connection = Connection(region=settings.region, host=settings.aws_endpoint_url)
         self.devices = DeviceService(
             DeviceRepository(connection), SnsPush(_client("sns", settings)), push_applications(settings)
         )
@@ -77,11 +77,10 @@ class NotificationWiring:
         from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
         from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-        bind_table(settings.table_name, settings.region, settings.aws_endpoint_url)
-        connection = Connection(region=settings.region, host=settings.aws_endpoint_url)
+        connection = bind_table(settings.table_name, settings.region, settings.aws_endpoint_url)
         secrets = SecretsProvider(boto3_client=_client("secretsmanager", settings))
         applications = push_applications(settings)
-        self._threads = ThreadRepository(settings.region, settings.aws_endpoint_url)
+        self._threads = ThreadRepository(connection)
         self.notifications = NotificationService(
             directory=DirectoryRepository(connection),
             devices=DeviceRepository(connection),
@@ -115,9 +114,9 @@ def build_directory_service(settings: Settings) -> DirectoryService:
         raise ValueError(
             "USER_POOL_ID is not set: the directory loader creates users in the Cognito user pool."
         )
-    bind_table(settings.table_name, settings.region, settings.aws_endpoint_url)
+    connection = bind_table(settings.table_name, settings.region, settings.aws_endpoint_url)
     client = boto3.client("cognito-idp", region_name=settings.region, endpoint_url=settings.aws_endpoint_url)
-    return DirectoryService(DirectoryRepository(), CognitoIdentities(client, settings.user_pool_id))
+    return DirectoryService(DirectoryRepository(connection), CognitoIdentities(client, settings.user_pool_id))
 
 
 def _s3_client(settings: Settings) -> S3Client:

@@ -22,7 +22,9 @@ class CompetitorFirst(ThreadRepository):
     """Lets one competing request commit between the service's reads and its transaction."""
 
     def __init__(self, competitor: Callable[[], ApiResponse]) -> None:
-        super().__init__(region="eu-central-1", host=None)
+        from functions.api.context import services
+
+        super().__init__(services().connection)
         self._competitor: Callable[[], ApiResponse] | None = competitor
         self.attempts = 0
 
@@ -38,7 +40,10 @@ def _service(threads: ThreadRepository) -> MessagingService:
     from functions.api.context import services
 
     return MessagingService(
-        threads, DirectoryRepository(), services().attachments, idempotency_ttl=timedelta(hours=1)
+        threads,
+        DirectoryRepository(services().connection),
+        services().attachments,
+        idempotency_ttl=timedelta(hours=1),
     )
 
 

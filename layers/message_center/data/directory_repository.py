@@ -43,16 +43,9 @@ def _to_user(item: UserItem) -> User:
 class DirectoryRepository:
     """Reads and upserts directory entries; every read is a ``GetItem``."""
 
-    def __init__(self, connection: Connection | None = None) -> None:
+    def __init__(self, connection: Connection) -> None:
+        """``connection``: the items' shared connection (``bind_table`` returns it)."""
         self._connection = connection
-
-    def _transaction_connection(self) -> Connection:
-        if self._connection is None:
-            # Same endpoint as the items (bind_table configured it).
-            self._connection = Connection(
-                region=UserItem.Meta.region, host=getattr(UserItem.Meta, "host", None)
-            )
-        return self._connection
 
     def get_user(self, user_id: str) -> User | None:
         try:
@@ -170,7 +163,7 @@ class DirectoryRepository:
             alias = new_alias()
             pk, sk = _user_key(user.id)
             try:
-                with TransactWrite(connection=self._transaction_connection()) as transaction:
+                with TransactWrite(connection=self._connection) as transaction:
                     transaction.save(
                         AliasItem(f"ALIAS#{alias}", "ALIAS", user_id=user.id),
                         condition=AliasItem.pk.does_not_exist(),

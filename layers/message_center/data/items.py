@@ -36,6 +36,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
+from pynamodb.connection import Connection
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -231,10 +232,20 @@ ALL_ITEM_CLASSES: tuple[type[_TableItem], ...] = (
 )
 
 
-def bind_table(table_name: str, region: str, host: str | None) -> None:
-    """Point every item class at the configured table (called once per cold start)."""
+def bind_table(table_name: str, region: str, host: str | None) -> Connection:
+    """Point every item class at the configured table (called once per cold start) and return
+    the one DynamoDB connection they share.
+
+    pynamodb gives each model class its own connection, each with its own botocore session and
+    client: a dozen item classes meant a dozen clients to build per container. They all address
+    the same table, so they share the connection of the class that declares every index.
+    """
     for item_class in ALL_ITEM_CLASSES:
         item_class.Meta.table_name = table_name
         item_class.Meta.region = region
         item_class.Meta.host = host  # type: ignore[attr-defined]
         item_class._connection = None
+    shared = InboxEntryItem._get_connection()
+    for item_class in ALL_ITEM_CLASSES:
+        item_class._connection = shared
+    return shared.connection

@@ -189,8 +189,9 @@ def _to_message_item(message: Message, owner_id: str, recipient_id: str) -> Mess
 class ThreadRepository:
     """Data access for conversations; pynamodb stays inside this class."""
 
-    def __init__(self, region: str, host: str | None) -> None:
-        self._connection = Connection(region=region, host=host)
+    def __init__(self, connection: Connection) -> None:
+        """``connection``: the items' shared connection (``bind_table`` returns it)."""
+        self._connection = connection
 
     # -- threads and inbox entries ---------------------------------------------------------
 
