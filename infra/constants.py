@@ -93,3 +93,27 @@ PUSH_FCM_APPLICATION_ARN_CONTEXT_KEY = "pushFcmApplicationArn"
 # Where notification e-mails send users to manage notifications (List-Unsubscribe, footer link).
 NOTIFICATION_SETTINGS_URL_CONTEXT_KEY = "notificationSettingsUrl"
 DEFAULT_NOTIFICATION_SETTINGS_URL = "https://message-center.example/settings/notifications"
+
+# --- inbound mail: SES receipt rule -> S3 (raw MIME) -> functions/inbound_mail ------------------
+INBOUND_MAIL_PACKAGE = "inbound_mail"
+INBOUND_MAIL_MEMORY_MB = 1024
+# Reading up to 40 MB of MIME from S3, parsing it and storing its attachments.
+INBOUND_MAIL_TIMEOUT = Duration.seconds(60)
+# Key prefix of the raw messages SES's S3 action writes (INBOUND_MAIL_PREFIX in the settings).
+INBOUND_MAIL_PREFIX = "inbound/"
+# Raw mail holds addresses and bodies: kept only long enough to investigate a failed delivery.
+INBOUND_MAIL_RETENTION = Duration.days(30)
+# SES invokes the function asynchronously ("Event"): Lambda retries a failed event this many times
+# within this age, then describes it in the dead-letter queue (SQS's maximum retention).
+INBOUND_MAIL_RETRY_ATTEMPTS = 2
+INBOUND_MAIL_MAX_EVENT_AGE = Duration.hours(6)
+INBOUND_MAIL_DLQ_RETENTION = Duration.days(14)
+
+# --- translation (API on demand, stream auto-translation) ----------------------------------------
+# Comma-separated provider names in routing order (message_center.adapters.translation); a list
+# in cdk.json works too. Google and DeepL need the ARN of the Secrets Manager secret with their key.
+TRANSLATION_PROVIDERS_CONTEXT_KEY = "translationProviders"
+DEFAULT_TRANSLATION_PROVIDERS = ("amazon",)
+TRANSLATION_PROVIDER_NAMES = ("amazon", "google", "deepl", "dev")
+GOOGLE_TRANSLATE_SECRET_ARN_CONTEXT_KEY = "googleTranslateSecretArn"
+DEEPL_SECRET_ARN_CONTEXT_KEY = "deeplSecretArn"

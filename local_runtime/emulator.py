@@ -20,6 +20,10 @@ from local_runtime.state import RuntimeState
 DEFAULT_REGION = "eu-central-1"
 DEFAULT_TABLE_NAME = "MessageCenter"
 DEFAULT_ATTACHMENTS_BUCKET = "message-center-attachments-local"
+# Raw inbound mail, as SES's S3 action stores it (here: the local SMTP server), under this prefix.
+DEFAULT_INBOUND_MAIL_BUCKET = "message-center-inbound-mail-local"
+INBOUND_MAIL_PREFIX = "inbound/"
+INBOUND_MAIL_EXPIRY_DAYS = 30  # as infra/constants.py INBOUND_MAIL_RETENTION
 # Powertools idempotency records of the notification channels (Powertools' default key and TTL names).
 IDEMPOTENCY_TABLE_NAME = "MessageCenterIdempotency"
 IDEMPOTENCY_KEY = "id"
@@ -55,6 +59,7 @@ class Resources:
     mail_token_secret_arn: str
     push_apns_application_arn: str
     push_fcm_application_arn: str
+    inbound_mail_bucket: str = DEFAULT_INBOUND_MAIL_BUCKET
 
 
 class AwsEmulator:
@@ -191,16 +196,54 @@ def provision_attachments_bucket(endpoint_url: str, region: str, bucket: str) ->
     s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=attachments_cors_configuration())
 
 
+def provision_inbound_mail_bucket(endpoint_url: str, region: str, bucket: str) -> None:
+    """The bucket SES's S3 action writes raw inbound mail to: private, encrypted, raw mail expiring."""
+    s3 = s3_client(endpoint_url, region)
+    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    s3.create_bucket(Bucket=bucket, **location)
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
+        },
+    )
+    s3.put_bucket_lifecycle_configuration(
+        Bucket=bucket,
+        LifecycleConfiguration={
+            "Rules": [
+                {
+                    "ID": "expire-raw-inbound-mail",
+                    "Filter": {"Prefix": INBOUND_MAIL_PREFIX},
+                    "Status": "Enabled",
+                    "Expiration": {"Days": INBOUND_MAIL_EXPIRY_DAYS},
+                }
+            ]
+        },
+    )
+
+
 def provision(
     endpoint_url: str,
     region: str,
     table_name: str,
     attachments_bucket: str = DEFAULT_ATTACHMENTS_BUCKET,
+    inbound_mail_bucket: str = DEFAULT_INBOUND_MAIL_BUCKET,
 ) -> Resources:
-    """Create everything the functions use: the table, the attachments bucket, the Cognito user pool
-    with its app client, and the notification resources (see ``provision_notifications``)."""
+    """Create everything the functions use: the table, the attachments bucket, the inbound mail
+    bucket, the Cognito user pool with its app client, and the notification resources (see
+    ``provision_notifications``)."""
     client("dynamodb", endpoint_url, region).create_table(**create_table_request(table_name))
     provision_attachments_bucket(endpoint_url, region, attachments_bucket)
+    provision_inbound_mail_bucket(endpoint_url, region, inbound_mail_bucket)
     cognito = client("cognito-idp", endpoint_url, region)
     pool = cognito.create_user_pool(
         PoolName=USER_POOL_NAME,
@@ -239,6 +282,7 @@ def provision(
         app_client["ClientId"],
         attachments_bucket,
         **notifications,
+        inbound_mail_bucket=inbound_mail_bucket,
     )
 
 
@@ -297,6 +341,7 @@ def resources_of(running: RuntimeState) -> Resources:
         running.mail_token_secret_arn,
         running.push_apns_application_arn,
         running.push_fcm_application_arn,
+        running.inbound_mail_bucket,
     )
 
 
@@ -398,6 +443,8 @@ def handler_environment(
         "MAIL_TOKEN_SECRET_ARN": resources.mail_token_secret_arn,
         "PUSH_APNS_APPLICATION_ARN": resources.push_apns_application_arn,
         "PUSH_FCM_APPLICATION_ARN": resources.push_fcm_application_arn,
+        "INBOUND_MAIL_BUCKET": resources.inbound_mail_bucket,
+        "INBOUND_MAIL_PREFIX": INBOUND_MAIL_PREFIX,
     }
     if api_url is not None:
         environment["PUBLIC_API_URL"] = api_url

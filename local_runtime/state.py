@@ -38,6 +38,10 @@ class RuntimeState:
     pid: int = 0
     # Where each e-mail sent is also written as an .eml file ("" when not written).
     outbox_dir: str = ""
+    # Raw inbound mail (emulator.DEFAULT_INBOUND_MAIL_BUCKET), stored by the local SMTP server.
+    inbound_mail_bucket: str = "message-center-inbound-mail-local"
+    # The local SMTP server accepting mail for the relay domain (0: not running).
+    smtp_port: int = 0
 
     @property
     def api_url(self) -> str:
@@ -57,6 +61,11 @@ class RuntimeState:
     def dead_letters_url(self) -> str:
         """Stream batches the stream handler failed until retries ran out."""
         return f"{self.api_url}/_local/dead-letters"
+
+    @property
+    def smtp_address(self) -> str:
+        """``host:port`` of the local SMTP server ("" when it is not running)."""
+        return f"{self.host}:{self.smtp_port}" if self.smtp_port else ""
 
     @property
     def aws_endpoint_url(self) -> str:

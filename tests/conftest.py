@@ -17,6 +17,7 @@ IDEMPOTENCY_TABLE = "MessageCenterIdempotencyTest"
 RELAY_DOMAIN = "relay.message-center.test"
 MAIL_SECRET = "message-center/mail-token-key"
 PUBLIC_API_URL = "https://api.message-center.test"
+INBOUND_BUCKET = "message-center-inbound-mail-test"
 
 
 @pytest.fixture
@@ -33,6 +34,8 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
         "RELAY_DOMAIN": RELAY_DOMAIN,
         "MAIL_TOKEN_SECRET_ARN": MAIL_SECRET,
         "PUBLIC_API_URL": PUBLIC_API_URL,
+        "INBOUND_MAIL_BUCKET": INBOUND_BUCKET,
+        "INBOUND_MAIL_PREFIX": "inbound/",
         "POWERTOOLS_SERVICE_NAME": "message-center",
         "POWERTOOLS_METRICS_NAMESPACE": "MessageCenter",
         "POWERTOOLS_TRACE_DISABLED": "true",
@@ -74,6 +77,9 @@ def _notification_resources(monkeypatch: pytest.MonkeyPatch) -> None:
         KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
     )
     boto3.client("ses", region_name=REGION).verify_domain_identity(Domain=RELAY_DOMAIN)
+    boto3.client("s3", region_name=REGION).create_bucket(
+        Bucket=INBOUND_BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
+    )
     boto3.client("secretsmanager", region_name=REGION).create_secret(
         Name=MAIL_SECRET, SecretString="test-signing-key-0123456789abcdef"
     )
@@ -90,11 +96,13 @@ def _notification_resources(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def _reset_cached_services(get_settings) -> None:  # type: ignore[no-untyped-def]
     from functions.api import context
+    from functions.inbound_mail import handler as inbound_handler
     from functions.stream import handler as stream_handler
 
     get_settings.cache_clear()
     context.services.cache_clear()
     stream_handler.wiring.cache_clear()
+    inbound_handler.wiring.cache_clear()
 
 
 DIRECTORY_FILE = Path(__file__).parent / "support" / "directory.json"

@@ -104,6 +104,33 @@ class NotificationWiring:
         return self._threads.message_from_stream_image(record.get("dynamodb", {}).get("NewImage", {}))
 
 
+class InboundMailWiring:
+    """What the inbound-mail function uses: the raw mail store and the e-mail channel service."""
+
+    def __init__(self, settings: Settings) -> None:
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+        from .services.inbound_mail import InboundMailService
+
+        services = Services(settings)
+        secrets = SecretsProvider(boto3_client=_client("secretsmanager", settings))
+        self._s3 = _s3_client(settings)
+        self._bucket = settings.inbound_mail_bucket
+        self._prefix = settings.inbound_mail_prefix
+        self.inbound = InboundMailService(
+            directory=DirectoryRepository(services.connection),
+            messaging=services.messaging,
+            attachments=services.attachments,
+            signing_key=lambda: str(secrets.get(settings.mail_token_secret_id, max_age=300)).encode(),
+            relay_domain=settings.relay_domain,
+        )
+
+    def read_raw_mail(self, ses_message_id: str) -> bytes:
+        """The raw MIME message SES's S3 action stored under the prefix and the SES message id."""
+        response = self._s3.get_object(Bucket=self._bucket, Key=f"{self._prefix}{ses_message_id}")
+        return bytes(response["Body"].read())
+
+
 def _client(service: str, settings: Settings) -> Any:
     return boto3.client(service, region_name=settings.region, endpoint_url=settings.aws_endpoint_url)  # type: ignore[call-overload]
 

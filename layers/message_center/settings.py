@@ -62,7 +62,9 @@ class Settings(BaseSettings):
         default="https://api.message-center.example", validation_alias="PUBLIC_API_URL"
     )
     # Raw inbound mail, stored by SES's S3 action (and by the local SMTP server).
-    inbound_mail_bucket: str = Field(default="message-center-inbound-mail", validation_alias="INBOUND_MAIL_BUCKET")
+    inbound_mail_bucket: str = Field(
+        default="message-center-inbound-mail", validation_alias="INBOUND_MAIL_BUCKET"
+    )
     inbound_mail_prefix: str = Field(default="inbound/", validation_alias="INBOUND_MAIL_PREFIX")
     notification_settings_url: str = Field(
         default="https://message-center.example/settings/notifications",

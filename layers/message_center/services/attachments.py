@@ -89,6 +89,31 @@ class AttachmentService:
         decided = self._repository.record_verdict(attachment.id, AttachmentStatus.SAFE, mime_type, None)
         return decided or self._own(owner_id, attachment_id)
 
+    def store_received(self, owner_id: str, file_name: str, content: bytes) -> Attachment:
+        """Keep a file that arrived some other way (an e-mail): checked by content like an upload,
+        stored as a SAFE attachment of ``owner_id`` ready to be used by one message."""
+        name = sanitize_file_name(file_name)
+        inspection = file_types.inspect(content)
+        if inspection.format is None:
+            raise ValidationError(inspection.refusal or "Refused.", code="ATTACHMENT_UNSAFE")
+        now = self._clock()
+        attachment = Attachment(
+            id=new_id(now),
+            owner_id=owner_id,
+            file_name=name,
+            size=len(content),
+            status=AttachmentStatus.NEW,
+            created_at=now,
+            expires_at=now + self._ttl,
+        )
+        self._repository.create(attachment)
+        mime_type = inspection.format.mime_type
+        self._files.put_upload(attachment.id, content, mime_type, content_disposition(name))
+        return (
+            self._repository.record_verdict(attachment.id, AttachmentStatus.SAFE, mime_type, None)
+            or attachment
+        )
+
     def prepare_for_message(
         self, author_id: str, attachment_ids: tuple[str, ...]
     ) -> tuple[MessageAttachment, ...]:

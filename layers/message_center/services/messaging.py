@@ -243,6 +243,11 @@ class MessagingService:
             author, recipient, clean_text, start, key, request_hash, attachment_ids, known_thread_id=thread_id
         )
 
+    def delivered_mail(self, author_id: str, mail_id: str) -> Message | None:
+        """The message an e-mail already became, if it did (redelivery of the same mail)."""
+        record = self._threads.get_idempotency(author_id, f"mail-{mail_id}")
+        return self._threads.get_message(author_id, record.thread_id, record.message_id) if record else None
+
     def is_participant(self, user_id: str, thread_id: str) -> str | None:
         """The interlocutor's id when ``user_id`` takes part in ``thread_id``, else None."""
         entry = self._threads.get_entry(user_id, thread_id) if is_valid_id(thread_id) else None

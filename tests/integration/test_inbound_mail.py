@@ -1,0 +1,261 @@
+"""The e-mail channel: replies and new mail become MAIL messages; everything else is refused."""
+
+from __future__ import annotations
+
+import email
+import uuid
+from email import policy
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import boto3
+import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from tests.conftest import INBOUND_BUCKET, REGION, RELAY_DOMAIN
+from tests.support.api import LambdaContext, call, load_event
+from tests.support.files import allowed_files, windows_executable
+from tests.support.stream import StreamReader, batch
+
+SELLER_MAIL, BUYER_MAIL = "sklep@rowery.example.com", "anna.kowalska@example.com"
+
+
+def _sent() -> list[EmailMessage]:
+    backend = ses_backends[DEFAULT_ACCOUNT_ID][REGION]
+    return [email.message_from_string(m.raw_data, policy=policy.default) for m in backend.sent_messages]  # type: ignore[misc]
+
+
+def _notify(reader: StreamReader) -> None:
+    from functions.stream.handler import lambda_handler
+
+    records = batch(reader.read())
+    if records["Records"]:
+        assert lambda_handler(records, LambdaContext()) == {"batchItemFailures": []}
+
+
+def _receive(raw: bytes, recipients: list[str], *, mail_id: str | None = None, **verdicts: str) -> dict:
+    """Do what SES does: store the raw mail in S3, then invoke the function with the receipt."""
+    from functions.inbound_mail.handler import lambda_handler
+
+    mail_id = mail_id or uuid.uuid4().hex
+    boto3.client("s3", region_name=REGION).put_object(
+        Bucket=INBOUND_BUCKET, Key=f"inbound/{mail_id}", Body=raw
+    )
+    event = load_event("ses_inbound_mail")
+    record = event["Records"][0]["ses"]
+    record["mail"]["messageId"] = mail_id
+    record["mail"]["destination"] = record["receipt"]["recipients"] = recipients
+    for name, status in verdicts.items():
+        record["receipt"][f"{name}Verdict"] = {"status": status}
+    if "dmarc" in verdicts:
+        record["receipt"]["dmarcPolicy"] = "reject"
+    return lambda_handler(event, LambdaContext())["decisions"][0]
+
+
+def _reply(
+    copy: EmailMessage, sender: str, text: str, *, attach: tuple[str, bytes, str] | None = None
+) -> bytes:
+    reply = EmailMessage()
+    reply["From"] = f"Sklep <{sender}>"
+    reply["To"] = copy["Reply-To"]
+    reply["Subject"] = "Re: " + copy["Subject"]
+    reply["Message-ID"] = make_msgid(domain="mail.example.com")
+    reply["In-Reply-To"] = copy["Message-ID"]
+    reply["References"] = copy["References"]
+    quoted = "\n".join("> " + line for line in copy.get_body(("plain",)).get_content().splitlines())
+    attribution = f"W dniu 26.11.2026 o 05:00, anna_kowalska <{copy['From'].addresses[0].addr_spec}> pisze:"
+    reply.set_content(f"{text}\n\n{attribution}\n{quoted}\n")
+    if attach:
+        name, content, mime = attach
+        maintype, subtype = mime.split("/")
+        reply.add_attachment(content, maintype=maintype, subtype=subtype, filename=name)
+    return reply.as_bytes()
+
+
+@pytest.fixture
+def seller_copy(users) -> tuple[EmailMessage, StreamReader, str]:
+    """Given anna asked a question and the seller received the e-mail copy."""
+    reader = StreamReader()
+    thread_id = call(
+        "api_write_new_message",
+        user_id=users["anna_kowalska"],
+        body={"offer": {"id": "pl-offer-1001"}, "text": "Czy jest rozmiar M?"},
+    ).json["thread"]["id"]
+    _notify(reader)
+    [copy] = _sent()
+    return copy, reader, thread_id
+
+
+def test_a_reply_to_the_email_copy_continues_the_thread(users, seller_copy):
+    copy, reader, thread_id = seller_copy
+    pdf, _ = allowed_files()["invoice.pdf"]
+    # When the seller replies from their mail client, quoting the copy and attaching a PDF
+    decision = _receive(
+        _reply(
+            copy,
+            SELLER_MAIL,
+            "Tak, mamy M. Faktura w załączniku.",
+            attach=("faktura.pdf", pdf, "application/pdf"),
+        ),
+        [copy["Reply-To"].addresses[0].addr_spec],
+    )
+    # Then it is a MAIL message in the same thread, without the quoted history, with the PDF
+    assert decision["outcome"] == "DELIVERED"
+    messages = call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json[
+        "messages"
+    ]
+    newest = messages[0]
+    assert newest["type"] == "MAIL"
+    assert newest["text"] == "Tak, mamy M. Faktura w załączniku."
+    assert newest["author"] == {"login": "rowery-kraków", "isInterlocutor": True}
+    assert [(a["fileName"], a["mimeType"]) for a in newest["attachments"]] == [
+        ("faktura.pdf", "application/pdf")
+    ]
+    download = call(
+        "api_download_attachment",
+        user_id=users["anna_kowalska"],
+        path={"attachmentId": newest["attachments"][0]["url"].rsplit("/", 1)[1]},
+    )
+    assert download.status == 302
+    # And anna is notified like for any message
+    _notify(reader)
+    assert [m["To"] for m in _sent()] == [SELLER_MAIL, BUYER_MAIL]
+
+
+def test_the_same_mail_twice_is_one_message(users, seller_copy):
+    copy, _, thread_id = seller_copy
+    raw = _reply(copy, SELLER_MAIL, "Jedna odpowiedź")
+    to = [copy["Reply-To"].addresses[0].addr_spec]
+    assert _receive(raw, to, mail_id="same-ses-id")["outcome"] == "DELIVERED"
+    assert _receive(raw, to, mail_id="same-ses-id")["outcome"] == "DELIVERED"
+    texts = [
+        m["text"]
+        for m in call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json[
+            "messages"
+        ]
+    ]
+    assert texts.count("Jedna odpowiedź") == 1
+
+
+def test_refused_attachments_are_named_in_the_message(users, seller_copy):
+    copy, _, thread_id = seller_copy
+    raw = _reply(
+        copy,
+        SELLER_MAIL,
+        "Program w załączniku",
+        attach=("setup.exe", windows_executable(), "application/octet-stream"),
+    )
+    assert _receive(raw, [copy["Reply-To"].addresses[0].addr_spec])["outcome"] == "DELIVERED"
+    newest = call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json[
+        "messages"
+    ][0]
+    assert newest["attachments"] == []
+    assert newest["text"].startswith("Program w załączniku")
+    assert "setup.exe" in newest["text"] and "not accepted" in newest["text"]
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "outcome"),
+    [
+        ({"spam": "FAIL"}, "SPAM"),
+        ({"virus": "FAIL"}, "VIRUS"),
+        ({"dmarc": "FAIL"}, "DMARC_REJECT"),
+        ({"spf": "FAIL", "dkim": "FAIL"}, "UNAUTHENTICATED"),
+    ],
+)
+def test_failing_verdicts_are_not_delivered(users, seller_copy, verdicts, outcome):
+    copy, _, thread_id = seller_copy
+    decision = _receive(
+        _reply(copy, SELLER_MAIL, "Odpowiedź"), [copy["Reply-To"].addresses[0].addr_spec], **verdicts
+    )
+    assert decision["outcome"] == outcome
+    assert (
+        len(
+            call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json[
+                "messages"
+            ]
+        )
+        == 1
+    )
+    assert len(_sent()) == 1  # nothing is sent back
+
+
+def test_one_passing_of_spf_or_dkim_is_enough(users, seller_copy):
+    copy, _, _ = seller_copy
+    assert (
+        _receive(_reply(copy, SELLER_MAIL, "OK"), [copy["Reply-To"].addresses[0].addr_spec], spf="FAIL")[
+            "outcome"
+        ]
+        == "DELIVERED"
+    )
+
+
+def test_unknown_senders_and_other_participants_cannot_use_a_reply_address(users, seller_copy):
+    copy, _, thread_id = seller_copy
+    to = [copy["Reply-To"].addresses[0].addr_spec]
+    assert _receive(_reply(copy, "stranger@example.net", "Hej"), to)["outcome"] == "UNKNOWN_SENDER"
+    # jan is a known user, but the address was given to the seller
+    assert _receive(_reply(copy, "jan@example.org", "Hej"), to)["outcome"] == "NO_ROUTE"
+    assert (
+        len(
+            call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json[
+                "messages"
+            ]
+        )
+        == 1
+    )
+
+
+def test_a_forged_reply_address_is_refused(users, seller_copy):
+    copy, _, _ = seller_copy
+    address = copy["Reply-To"].addresses[0].addr_spec
+    local, domain = address.split("@")
+    forged = local[:-1] + ("a" if local[-1] != "a" else "b") + "@" + domain
+    assert _receive(_reply(copy, SELLER_MAIL, "Hej"), [forged])["outcome"] == "FORGED_ADDRESS"
+
+
+def test_auto_replies_are_never_posted(users, seller_copy):
+    copy, _, thread_id = seller_copy
+    raw = _reply(copy, SELLER_MAIL, "Jestem na urlopie do poniedziałku.")
+    auto = raw.replace(b"Subject:", b"Auto-Submitted: auto-replied\r\nSubject:", 1)
+    assert _receive(auto, [copy["Reply-To"].addresses[0].addr_spec])["outcome"] == "AUTO_REPLY"
+    assert (
+        len(
+            call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json[
+                "messages"
+            ]
+        )
+        == 1
+    )
+
+
+def test_a_buyer_writes_to_a_sellers_masked_address(users, seller_copy):
+    _, reader, thread_id = seller_copy
+    # The seller's masked address is the From of copies anna receives; make one by replying
+    call(
+        "api_write_in_thread",
+        user_id=users["rowery-kraków"],
+        path={"threadId": thread_id},
+        body={"text": "Tak"},
+    )
+    _notify(reader)
+    to_anna = _sent()[-1]
+    seller_alias = to_anna["From"].addresses[0].addr_spec
+    assert seller_alias.endswith("@" + RELAY_DOMAIN)
+    fresh = EmailMessage()
+    fresh["From"] = BUYER_MAIL
+    fresh["To"] = seller_alias
+    fresh["Subject"] = "Pytanie"
+    fresh["Message-ID"] = make_msgid(domain="example.com")
+    fresh.set_content("Czy wysyłacie też kurierem?")
+    assert _receive(fresh.as_bytes(), [seller_alias])["outcome"] == "DELIVERED"
+    newest = call("api_list_messages", user_id=users["rowery-kraków"], path={"threadId": thread_id}).json[
+        "messages"
+    ][0]
+    assert (newest["type"], newest["text"]) == ("MAIL", "Czy wysyłacie też kurierem?")
+
+
+def test_broken_mime_is_refused_without_crashing(users):
+    decision = _receive(b"\x00\x01 not a mail at all", [f"abcdefgh23@{RELAY_DOMAIN}"])
+    assert decision["outcome"] in ("UNUSABLE", "UNKNOWN_SENDER")
