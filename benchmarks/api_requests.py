@@ -361,9 +361,7 @@ def _conversation(
             entries[owner.id] = change.after
             badges[owner.id] += change.badge_delta
         items += [_to_message_item(message, owner, recipient.id) for owner in (author.id, recipient.id)]
-        items.append(
-            MessageRefItem(f"MSG#{message.id}", "MSG", thread_id=thread_id, participants=participants)
-        )
+        items.append(MessageRefItem(f"MSG#{message.id}", "MSG", thread_id=thread_id, participants=participants))
         message_ids.append(message.id)
     for owner, read in ((seller, seller_read), (buyer, buyer_read)):
         entry = entries[owner.id]
@@ -496,9 +494,7 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("badge", True, 200, lambda box: build_event("api_get_badge", user_id=box.owner.id)),
     Operation("list threads", True, 200, lambda box: _threads(box, offset="0")),
     Operation("list threads unread=true", True, 200, lambda box: _threads(box, unread="true")),
-    Operation(
-        "list threads withoutMyReply=true", True, 200, lambda box: _threads(box, withoutMyReply="true")
-    ),
+    Operation("list threads withoutMyReply=true", True, 200, lambda box: _threads(box, withoutMyReply="true")),
     Operation(
         "list threads unread=true&withoutMyReply=true",
         True,
@@ -520,12 +516,8 @@ OPERATIONS: tuple[Operation, ...] = (
         200,
         lambda box: _focus("api_list_messages", box, query={"limit": str(PAGE_SIZE), "offset": "0"}),
     ),
-    Operation(
-        "get message", True, 200, lambda box: _message("api_get_message", box, box.focus_message_ids[-1])
-    ),
-    Operation(
-        "mark thread read", True, 200, lambda box: _focus("api_mark_thread_read", box, body={"read": True})
-    ),
+    Operation("get message", True, 200, lambda box: _message("api_get_message", box, box.focus_message_ids[-1])),
+    Operation("mark thread read", True, 200, lambda box: _focus("api_mark_thread_read", box, body={"read": True})),
     Operation(
         "mark thread unread",
         True,
@@ -576,9 +568,7 @@ OPERATIONS: tuple[Operation, ...] = (
         201,
         lambda box: _new_message(box, {"offer": {"id": box.foreign_offer_id}, "text": "Jaki rozmiar?"}),
     ),
-    Operation(
-        "delete message", True, 204, lambda box: _message("api_delete_message", box, box.focus_message_ids[0])
-    ),
+    Operation("delete message", True, 204, lambda box: _message("api_delete_message", box, box.focus_message_ids[0])),
 )
 
 
@@ -764,8 +754,7 @@ def main() -> int:
     for row in report.size_dependent:
         print(f"Depends on inbox size: {row.difference()}")
     setup = ", ".join(
-        f"{size:,} threads {seconds:.1f} s"
-        for size, seconds in zip(report.sizes, report.seconds_by_size, strict=True)
+        f"{size:,} threads {seconds:.1f} s" for size, seconds in zip(report.sizes, report.seconds_by_size, strict=True)
     )
     print(f"Run time: {time.perf_counter() - started:.1f} s (setup and measurement: {setup}).")
     print(f"first-page operations independent of inbox size: {'yes' if report.independent else 'no'}")

@@ -507,8 +507,7 @@ def render(results: Sequence[Result], winner: Result | None, wrapper: Accuracy |
         "",
         "| library | langs | last release | overall | macro | cs→sk | sk→cs | uk→ru | ru→uk | "
         "cold load s | +RSS MB | ms/msg p50 / p95 | size here | size on Lambda | eligible |",
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
-        "| --- |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in results:
         c = r.candidate

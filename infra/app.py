@@ -27,9 +27,7 @@ def build(app: App) -> MessageCenterStack:
         STACK_NAME,
         description="Message Center: buyer-seller messaging API",
         # Unset without credentials: the stack is then environment-agnostic and still synthesizes.
-        env=Environment(
-            account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")
-        ),
+        env=Environment(account=os.environ.get("CDK_DEFAULT_ACCOUNT"), region=os.environ.get("CDK_DEFAULT_REGION")),
     )
     # cdk-nag 3 is a policy-validation plugin (no longer an Aspect): an unacknowledged finding fails synth.
     Validations.of(app).add_plugins(AwsSolutionsChecks(app, verbose=True))

@@ -108,9 +108,7 @@ class AttachmentsConstruct(Construct):
                 actions=["s3:*"],
                 resources=[self.bucket.arn_for_objects("*")],
                 conditions={
-                    "NumericGreaterThan": {
-                        "s3:signatureAge": constants.PRESIGNED_URL_MAX_AGE.to_milliseconds()
-                    }
+                    "NumericGreaterThan": {"s3:signatureAge": constants.PRESIGNED_URL_MAX_AGE.to_milliseconds()}
                 },
             )
         )
@@ -127,9 +125,7 @@ class AttachmentsConstruct(Construct):
             # Log delivery is granted by a bucket policy (feature flag serverAccessLogsUseBucketPolicy),
             # so ACLs can stay disabled.
             object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            lifecycle_rules=[
-                s3.LifecycleRule(id="expire-access-logs", expiration=constants.ACCESS_LOG_RETENTION)
-            ],
+            lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs", expiration=constants.ACCESS_LOG_RETENTION)],
             # Audit evidence of who fetched which file: kept when the stack goes.
             removal_policy=RemovalPolicy.RETAIN,
         )
@@ -149,9 +145,7 @@ class AttachmentsConstruct(Construct):
         function.add_to_role_policy(
             iam.PolicyStatement(actions=list(API_OBJECT_READ_WRITE_ACTIONS), resources=[uploads, stored])
         )
-        function.add_to_role_policy(
-            iam.PolicyStatement(actions=list(API_STORED_DELETE_ACTIONS), resources=[stored])
-        )
+        function.add_to_role_policy(iam.PolicyStatement(actions=list(API_STORED_DELETE_ACTIONS), resources=[stored]))
         function.add_environment("ATTACHMENTS_BUCKET", self.bucket.bucket_name)
         if function.role is None:  # pragma: no cover - the API function always has its own role
             raise ValueError("the API function has no role to grant bucket access to")

@@ -115,5 +115,5 @@ INBOUND_MAIL_DLQ_RETENTION = Duration.days(14)
 TRANSLATION_PROVIDERS_CONTEXT_KEY = "translationProviders"
 DEFAULT_TRANSLATION_PROVIDERS = ("amazon",)
 TRANSLATION_PROVIDER_NAMES = ("amazon", "google", "deepl", "dev")
-GOOGLE_TRANSLATE_SECRET_ARN_CONTEXT_KEY = "googleTranslateSecretArn"
-DEEPL_SECRET_ARN_CONTEXT_KEY = "deeplSecretArn"
+GOOGLE_TRANSLATE_SECRET_ARN_CONTEXT_KEY = "googleTranslateSecretArn"  # noqa: S105 - a context key
+DEEPL_SECRET_ARN_CONTEXT_KEY = "deeplSecretArn"  # noqa: S105 - a context key

@@ -81,7 +81,7 @@ class InboundMailConstruct(Construct):
         self.dead_letter_queue = self._build_dead_letter_queue()
         self.function = build_python_function(
             self,
-            "InboundMailFunction",
+            "Function",
             package=constants.INBOUND_MAIL_PACKAGE,
             description="Message Center inbound mail (SES receipt -> message in its thread)",
             layer=layer,
@@ -144,7 +144,7 @@ class InboundMailConstruct(Construct):
     def _build_dead_letter_queue(self) -> sqs.Queue:
         queue = sqs.Queue(
             self,
-            "InboundMailDeadLetterQueue",
+            "DeadLetterQueue",
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
             retention_period=constants.INBOUND_MAIL_DLQ_RETENTION,
@@ -246,8 +246,7 @@ class InboundMailConstruct(Construct):
             ),
         )
         # SES checks it may write and invoke when the rule is created.
-        rule.add_dependency(rule_set)
-        rule.add_dependency(permission)
+        rule.node.add_dependency(rule_set, permission)
         if self.bucket.policy is not None:
             rule.node.add_dependency(self.bucket.policy)
         return rule_set, rule
@@ -255,7 +254,7 @@ class InboundMailConstruct(Construct):
     def _build_alarms(self) -> list[cloudwatch.Alarm]:
         dead_letters = cloudwatch.Alarm(
             self,
-            "InboundMailDeadLettersAlarm",
+            "DeadLettersAlarm",
             alarm_description="Inbound e-mails were not delivered: the function failed their SES "
             "events after Lambda's retries and they are described in the dead-letter queue.",
             metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
@@ -268,7 +267,7 @@ class InboundMailConstruct(Construct):
         )
         errors = cloudwatch.Alarm(
             self,
-            "InboundMailFunctionErrorsAlarm",
+            "FunctionErrorsAlarm",
             alarm_description="The inbound-mail function failed invocations (crash or timeout); Lambda "
             "retries them before dead-lettering.",
             metric=self.function.metric_errors(statistic=cloudwatch.Stats.SUM),

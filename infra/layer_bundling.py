@@ -30,9 +30,7 @@ def read_runtime_dependencies(pyproject: Path) -> list[str]:
         return list(tomllib.load(file)["project"]["dependencies"])
 
 
-def pip_install_command(
-    requirements: Sequence[str], target: Path, *, platform: str, python_version: str
-) -> list[str]:
+def pip_install_command(requirements: Sequence[str], target: Path, *, platform: str, python_version: str) -> list[str]:
     """pip arguments that install wheels built for the Lambda platform, not for the host."""
     return [
         sys.executable,
@@ -58,18 +56,14 @@ def pip_install_command(
 
 def copy_package(source: Path, destination: Path) -> None:
     """Copy the shared package into the layer, leaving local bytecode behind."""
-    shutil.copytree(
-        source, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True
-    )
+    shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True)
 
 
 @jsii.implements(ILocalBundling)
 class LocalLayerBundler:
     """Fills the layer asset directory with the runtime dependencies and the shared package."""
 
-    def __init__(
-        self, *, package_dir: Path, requirements: Sequence[str], platform: str, python_version: str
-    ) -> None:
+    def __init__(self, *, package_dir: Path, requirements: Sequence[str], platform: str, python_version: str) -> None:
         self._package_dir = package_dir
         self._requirements = list(requirements)
         self._platform = platform

@@ -37,9 +37,7 @@ def relay_domain_from_context(value: Any) -> str:
         return constants.DEFAULT_RELAY_DOMAIN
     domain = value.strip().lower() if isinstance(value, str) else value
     if not isinstance(domain, str) or not _DOMAIN.match(domain):
-        raise ValueError(
-            f"context {constants.RELAY_DOMAIN_CONTEXT_KEY!r} must be a DNS domain name, got {value!r}"
-        )
+        raise ValueError(f"context {constants.RELAY_DOMAIN_CONTEXT_KEY!r} must be a DNS domain name, got {value!r}")
     return domain
 
 
@@ -94,6 +92,4 @@ class MailConstruct(Construct):
 
     def grant_send(self, function: lambda_.Function) -> None:
         """Let a function send mail From the relay domain's identity, and from nothing else."""
-        function.add_to_role_policy(
-            iam.PolicyStatement(actions=list(SEND_ACTIONS), resources=[self.identity_arn])
-        )
+        function.add_to_role_policy(iam.PolicyStatement(actions=list(SEND_ACTIONS), resources=[self.identity_arn]))

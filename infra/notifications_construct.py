@@ -129,11 +129,7 @@ def message_copy_insert_filter() -> Mapping[str, Any]:
         {
             "eventName": lambda_.FilterRule.is_equal("INSERT"),
             "dynamodb": {
-                "Keys": {
-                    schema.PARTITION_KEY: {
-                        "S": lambda_.FilterRule.begins_with(constants.MESSAGE_COPY_PK_PREFIX)
-                    }
-                }
+                "Keys": {schema.PARTITION_KEY: {"S": lambda_.FilterRule.begins_with(constants.MESSAGE_COPY_PK_PREFIX)}}
             },
         }
     )
@@ -177,9 +173,7 @@ class NotificationsConstruct(Construct):
         )
         grant_item_access(self.function, table, STREAM_TABLE_ACTIONS)
         self.function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=list(IDEMPOTENCY_TABLE_ACTIONS), resources=[self.idempotency_table.table_arn]
-            )
+            iam.PolicyStatement(actions=list(IDEMPOTENCY_TABLE_ACTIONS), resources=[self.idempotency_table.table_arn])
         )
         mail.grant_reply_addressing(self.function)
         mail.grant_send(self.function)
@@ -214,9 +208,7 @@ class NotificationsConstruct(Construct):
         if not self.push.application_arns:
             return
         function.add_to_role_policy(
-            iam.PolicyStatement(
-                actions=list(API_CREATE_ENDPOINT_ACTIONS), resources=self.push.application_arns
-            )
+            iam.PolicyStatement(actions=list(API_CREATE_ENDPOINT_ACTIONS), resources=self.push.application_arns)
         )
         function.add_to_role_policy(
             iam.PolicyStatement(actions=list(API_ENDPOINT_ACTIONS), resources=self.push.endpoint_arns)
@@ -289,8 +281,7 @@ class NotificationsConstruct(Construct):
         errors = cloudwatch.Alarm(
             self,
             "StreamFunctionErrorsAlarm",
-            alarm_description="The stream function failed whole invocations (crash or timeout), not "
-            "single records.",
+            alarm_description="The stream function failed whole invocations (crash or timeout), not single records.",
             metric=self.function.metric_errors(statistic=cloudwatch.Stats.SUM),
             threshold=0,
             comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

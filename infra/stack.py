@@ -11,19 +11,24 @@ from infra.api_construct import ApiConstruct
 from infra.attachments_construct import AttachmentsConstruct, cors_origins_from_context
 from infra.constants import (
     ATTACHMENTS_CORS_ORIGINS_CONTEXT_KEY,
+    DEEPL_SECRET_ARN_CONTEXT_KEY,
     DEFAULT_AVATAR_URL,
     DEFAULT_AVATAR_URL_CONTEXT_KEY,
     DEFAULT_NOTIFICATION_SETTINGS_URL,
+    GOOGLE_TRANSLATE_SECRET_ARN_CONTEXT_KEY,
     NOTIFICATION_SETTINGS_URL_CONTEXT_KEY,
     PUSH_APNS_APPLICATION_ARN_CONTEXT_KEY,
     PUSH_FCM_APPLICATION_ARN_CONTEXT_KEY,
     RELAY_DOMAIN_CONTEXT_KEY,
+    TRANSLATION_PROVIDERS_CONTEXT_KEY,
 )
 from infra.identity_construct import IdentityConstruct
+from infra.inbound_mail_construct import InboundMailConstruct
 from infra.mail_construct import MailConstruct, relay_domain_from_context
 from infra.notifications_construct import NotificationsConstruct, push_applications_from_context
 from infra.python_function import build_shared_layer
 from infra.storage_construct import StorageConstruct
+from infra.translation_construct import TranslationConstruct, translation_settings_from_context
 
 
 class MessageCenterStack(Stack):
@@ -34,9 +39,7 @@ class MessageCenterStack(Stack):
         attachments = AttachmentsConstruct(
             self,
             "Attachments",
-            cors_origins=cors_origins_from_context(
-                self.node.try_get_context(ATTACHMENTS_CORS_ORIGINS_CONTEXT_KEY)
-            ),
+            cors_origins=cors_origins_from_context(self.node.try_get_context(ATTACHMENTS_CORS_ORIGINS_CONTEXT_KEY)),
         )
         # Built once: every function runs the same shared package.
         layer = build_shared_layer(self, "SharedLayer")
@@ -46,8 +49,7 @@ class MessageCenterStack(Stack):
             table=storage.table,
             user_pool=identity.user_pool,
             user_pool_client=identity.client,
-            default_avatar_url=self.node.try_get_context(DEFAULT_AVATAR_URL_CONTEXT_KEY)
-            or DEFAULT_AVATAR_URL,
+            default_avatar_url=self.node.try_get_context(DEFAULT_AVATAR_URL_CONTEXT_KEY) or DEFAULT_AVATAR_URL,
             layer=layer,
         )
         attachments.grant_api_access(api.function)
@@ -76,6 +78,32 @@ class MessageCenterStack(Stack):
             or DEFAULT_NOTIFICATION_SETTINGS_URL,
         )
         notifications.grant_device_registration(api.function)
+        # On-demand translation (API) and auto-translation for foreign recipients (stream).
+        translation = TranslationConstruct(
+            self,
+            "Translation",
+            settings=translation_settings_from_context(
+                {
+                    key: self.node.try_get_context(key)
+                    for key in (
+                        TRANSLATION_PROVIDERS_CONTEXT_KEY,
+                        GOOGLE_TRANSLATE_SECRET_ARN_CONTEXT_KEY,
+                        DEEPL_SECRET_ARN_CONTEXT_KEY,
+                    )
+                }
+            ),
+        )
+        translation.grant_translation(api.function)
+        translation.grant_translation(notifications.function)
+        inbound_mail = InboundMailConstruct(
+            self,
+            "InboundMail",
+            table=storage.table,
+            attachments_bucket=attachments.bucket,
+            access_log_bucket=attachments.access_log_bucket,
+            layer=layer,
+            mail=mail,
+        )
         CfnOutput(self, "ApiUrl", value=api.url, description="Base URL of the HTTP API")
         CfnOutput(self, "UserPoolId", value=identity.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=identity.client.user_pool_client_id)
@@ -99,4 +127,21 @@ class MessageCenterStack(Stack):
             "NotificationsDeadLetterQueueUrl",
             value=notifications.dead_letter_queue.queue_url,
             description="Stream records that exhausted their retries (new messages not notified)",
+        )
+        # Deploy-time steps (see infra/inbound_mail_construct.py): CloudFormation creates the rule
+        # set but cannot make it the account's active one, and SES receives for the relay domain
+        # only once the domain is verified and its MX record points at SES's inbound endpoint.
+        CfnOutput(
+            self,
+            "InboundMailRuleSetName",
+            value=inbound_mail.rule_set.ref,
+            description="SES receipt rule set of the relay domain: activate it after deploy "
+            "(aws ses set-active-receipt-rule-set --rule-set-name <name>), verify the domain and "
+            "point its MX record at inbound-smtp.<region>.amazonaws.com",
+        )
+        CfnOutput(
+            self,
+            "InboundMailDeadLetterQueueUrl",
+            value=inbound_mail.dead_letter_queue.queue_url,
+            description="SES events of inbound mail the function failed on after retries (mail not delivered)",
         )

@@ -4,7 +4,8 @@ One process runs an embedded AWS emulator (moto server) with the table, the Cogn
 attachments bucket and the notification resources, loads a demo directory, serves the HTTP API by
 turning requests into API Gateway HTTP API events for the real handler after a JWT-authorizer check,
 feeds the table's stream to the stream handler like an event source mapping (``stream_poller``), and
-shows what was sent by e-mail and push under ``/_local/`` (``outbox``). ``LocalRuntime`` starts it
+shows what was sent by e-mail and push under ``/_local/`` (``outbox``), and receives mail for the
+relay domain over SMTP like SES, for the inbound mail handler (``smtp_server``). ``LocalRuntime`` starts it
 from Python; ``message-center`` (``local_runtime.cli``) from a shell.
 """
 

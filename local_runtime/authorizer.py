@@ -95,9 +95,7 @@ class JwtAuthorizer:
     """Validates ``Authorization`` headers like an HTTP API JWT authorizer configured with
     ``issuer`` and ``audiences`` (Cognito: the user pool URL and the app client ids)."""
 
-    def __init__(
-        self, issuer: str, audiences: Collection[str], keys: JwksKeys, leeway_seconds: int = 0
-    ) -> None:
+    def __init__(self, issuer: str, audiences: Collection[str], keys: JwksKeys, leeway_seconds: int = 0) -> None:
         self._issuer = issuer
         self._audiences = frozenset(audiences)
         self._keys = keys

@@ -67,16 +67,23 @@ def _build_parser() -> argparse.ArgumentParser:
             "real API handler, after a JWT authorizer check. New messages reach the stream handler through "
             "the table's stream, in batches like a Lambda event source mapping; the e-mails and pushes it "
             "sends are listed under /_local/outbox and /_local/push on the API's port, and each e-mail is "
-            "also written as an .eml file to the outbox folder. "
+            "also written as an .eml file to the outbox folder. A local SMTP server (--smtp-port) stands in "
+            "for SES receiving: mail to the relay domain is stored in the inbound mail bucket and handed to "
+            "the inbound mail handler in a real-shaped SES event (verdicts PASS; a header like "
+            "'X-Local-Verdicts: spf=FAIL, dkim=FAIL, dmarc=FAIL, dmarcPolicy=reject' sets others). "
             f"Every loaded user gets the password {DEV_PASSWORD!r}. Ports and ids are written to "
             f"{default_state_path()} (override with ${STATE_FILE_ENV}) so that `token` and "
             "`directory load --local` find the running stack. Ctrl-C stops it."
         ),
     )
-    serve.add_argument(
-        "--port", type=int, default=8000, help="HTTP API port (default 8000; 0: any free port)"
-    )
+    serve.add_argument("--port", type=int, default=8000, help="HTTP API port (default 8000; 0: any free port)")
     serve.add_argument("--aws-port", type=int, default=5100, help="AWS emulator port (default 5100; 0: any)")
+    serve.add_argument(
+        "--smtp-port",
+        type=int,
+        default=2525,
+        help="SMTP port receiving mail for the relay domain, like SES (default 2525; 0: any free port)",
+    )
     serve.add_argument(
         "--directory",
         type=Path,
@@ -95,8 +102,7 @@ def _build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_STREAM_HANDLER,
         metavar="MODULE:FUNCTION",
         help=(
-            f"the Lambda handler fed by the table's stream (default {DEFAULT_STREAM_HANDLER}; "
-            "'none': no stream poller)"
+            f"the Lambda handler fed by the table's stream (default {DEFAULT_STREAM_HANDLER}; 'none': no stream poller)"
         ),
     )
     serve.add_argument(
@@ -122,9 +128,7 @@ def _build_parser() -> argparse.ArgumentParser:
     token.add_argument(
         "--aws-port", type=int, help="the emulator's port (default: read from the state file of `serve`)"
     )
-    token.add_argument(
-        "--id-token", action="store_true", help="print the ID token instead of the access token"
-    )
+    token.add_argument("--id-token", action="store_true", help="print the ID token instead of the access token")
     token.set_defaults(run=_token)
 
     directory = commands.add_parser(
@@ -168,6 +172,7 @@ def _serve(arguments: argparse.Namespace) -> int:
     if not arguments.quiet:
         logging.getLogger("local_runtime.gateway").setLevel(logging.INFO)
         logging.getLogger("local_runtime.stream_poller").setLevel(logging.INFO)
+        logging.getLogger("local_runtime.smtp_server").setLevel(logging.INFO)
     if not arguments.directory.is_file():
         print(f"error: no directory file at {arguments.directory}", file=sys.stderr)
         return EXIT_INVALID
@@ -180,6 +185,7 @@ def _serve(arguments: argparse.Namespace) -> int:
         stream_handler=None if arguments.stream_handler.lower() == "none" else arguments.stream_handler,
         state_file=state_file,
         outbox_dir=arguments.outbox,
+        smtp_port=arguments.smtp_port,
     )
     try:
         running = runtime.start()
@@ -196,7 +202,12 @@ def _serve(arguments: argparse.Namespace) -> int:
         if runtime.stream_poller is not None
         else f"off: {runtime.stream_poller_off_reason}"
     )
-    print(_banner(running, users, state_file, stream), flush=True)
+    inbound = (
+        "functions.inbound_mail"
+        if runtime.inbound_mail_off_reason is None
+        else f"stored only ({runtime.inbound_mail_off_reason})"
+    )
+    print(_banner(running, users, state_file, stream, inbound), flush=True)
     stopped = threading.Event()
     # Set both explicitly: a shell starts background jobs with SIGINT ignored.
     for signal_number in (signal.SIGINT, signal.SIGTERM):
@@ -208,7 +219,7 @@ def _serve(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _banner(running: Any, users: list[Any], state_file: Path, stream: str = "") -> str:
+def _banner(running: Any, users: list[Any], state_file: Path, stream: str = "", inbound: str = "") -> str:
     from local_runtime.directory import DEV_PASSWORD
 
     command = _command_name()
@@ -225,6 +236,8 @@ def _banner(running: Any, users: list[Any], state_file: Path, stream: str = "") 
         f"  Outbox      {running.outbox_url}   (e-mails sent; each one's raw .eml linked)",
         f"  Push log    {running.push_url}",
         f"  Stream DLQ  {running.dead_letters_url}",
+        f"  SMTP        {running.smtp_address or '(off)'}   mail for *@{running.relay_domain} → "
+        f"s3://{running.inbound_mail_bucket}/inbound/ → {inbound or 'inbound mail handler'}",
         f"  .eml folder {running.outbox_dir or '(none)'}",
         f"  State file  {state_file}",
         "",
@@ -248,6 +261,8 @@ def _banner(running: Any, users: list[Any], state_file: Path, stream: str = "") 
     ]
     if {DEMO_BUYER, DEMO_SELLER} <= {user.login for user in users}:
         lines += _walkthrough(command, running.api_url)
+    if running.smtp_address:
+        lines += _mail_howto(running)
     lines.append("Press Ctrl-C to stop.")
     return "\n".join(lines)
 
@@ -269,6 +284,21 @@ def _walkthrough(command: str, api_url: str) -> list[str]:
         f'-d \'{{"recipient": {{"login": "{DEMO_BUYER}"}}, "text": "Yes, within 24 hours."}}\'',
         f'  curl {api_url}/messaging/threads -H "Authorization: Bearer $BUYER"   '
         "# then GET /messaging/threads/THREAD_ID/messages",
+        "",
+    ]
+
+
+def _mail_howto(running: Any) -> list[str]:
+    """How to send mail to the local SMTP server (a reply to an e-mail of the outbox)."""
+    host, port = running.host, running.smtp_port
+    return [
+        "Reply by e-mail: send to the Reply-To address of an e-mail in the outbox, from the e-mail address",
+        "of its recipient's account (any SMTP client; SES's verdicts are PASS unless X-Local-Verdicts says):",
+        f"  swaks --server {host}:{port} --from USER_EMAIL --to REPLY_TO_ADDRESS --body 'Thanks!' "
+        "[--attach @file.pdf] [--add-header 'X-Local-Verdicts: spf=FAIL, dkim=FAIL']",
+        f"  python3 -c \"import smtplib; smtplib.SMTP('{host}', {port}).sendmail('USER_EMAIL', "
+        "['REPLY_TO_ADDRESS'], b'Subject: Re: ...\\r\\n\\r\\nThanks!')\"",
+        f"  (mail to other domains is refused; raw mail: s3://{running.inbound_mail_bucket}/inbound/)",
         "",
     ]
 
@@ -377,9 +407,7 @@ def _directory_load(arguments: argparse.Namespace) -> int:
     try:
         report = load_directory(document)
     except DirectoryDocumentError as error:
-        print(
-            f"error: {arguments.file} is not a valid directory document; nothing was loaded:", file=sys.stderr
-        )
+        print(f"error: {arguments.file} is not a valid directory document; nothing was loaded:", file=sys.stderr)
         for problem in error.problems:
             print(f"  - {problem}", file=sys.stderr)
         return EXIT_INVALID

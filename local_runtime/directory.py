@@ -81,8 +81,6 @@ def summarize_users(document: Mapping[str, Any]) -> list[DirectoryUserSummary]:
         if login.casefold() in buyers or not roles:
             roles.append("buyer")
         summaries.append(
-            DirectoryUserSummary(
-                login, tuple(roles), str(user["marketplace"]), str(user["preferredLanguage"])
-            )
+            DirectoryUserSummary(login, tuple(roles), str(user["marketplace"]), str(user["preferredLanguage"]))
         )
     return summaries

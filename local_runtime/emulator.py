@@ -190,9 +190,7 @@ def provision_attachments_bucket(endpoint_url: str, region: str, bucket: str) ->
             "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
         },
     )
-    s3.put_bucket_lifecycle_configuration(
-        Bucket=bucket, LifecycleConfiguration=attachments_lifecycle_configuration()
-    )
+    s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration=attachments_lifecycle_configuration())
     s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=attachments_cors_configuration())
 
 
@@ -382,9 +380,7 @@ def _find_notifications(endpoint_url: str, region: str) -> dict[str, str]:
         raise LookupError(f"no secret {MAIL_TOKEN_SECRET_NAME!r} at {endpoint_url}") from None
     applications = {
         application["PlatformApplicationArn"].rpartition("/")[2]: application["PlatformApplicationArn"]
-        for application in client("sns", endpoint_url, region).list_platform_applications()[
-            "PlatformApplications"
-        ]
+        for application in client("sns", endpoint_url, region).list_platform_applications()["PlatformApplications"]
     }
     for name in (APNS_APPLICATION_NAME, FCM_APPLICATION_NAME):
         if name not in applications:
@@ -408,9 +404,7 @@ def jwks_url(endpoint_url: str, user_pool_id: str) -> str:
     return f"{endpoint_url}/{user_pool_id}/.well-known/jwks.json"
 
 
-def issue_tokens(
-    endpoint_url: str, region: str, resources: Resources, login: str, password: str
-) -> dict[str, str]:
+def issue_tokens(endpoint_url: str, region: str, resources: Resources, login: str, password: str) -> dict[str, str]:
     """Sign ``login`` in (ADMIN_USER_PASSWORD_AUTH) and return Cognito's AuthenticationResult."""
     result = client("cognito-idp", endpoint_url, region).admin_initiate_auth(
         UserPoolId=resources.user_pool_id,

@@ -172,9 +172,7 @@ def build_event(
             continue
         headers[key] = f"{headers[key]},{value}" if key in headers else value
     forwarded_for = headers.get("x-forwarded-for")
-    headers["x-forwarded-for"] = (
-        f"{forwarded_for}, {request.source_ip}" if forwarded_for else request.source_ip
-    )
+    headers["x-forwarded-for"] = f"{forwarded_for}, {request.source_ip}" if forwarded_for else request.source_ip
     headers["x-forwarded-port"] = str(local_port)
     headers["x-forwarded-proto"] = "http"
     headers.setdefault("x-amzn-trace-id", _trace_id(now))
@@ -236,11 +234,7 @@ def _is_text(content_type: str | None) -> bool:
     if not content_type:
         return False
     media_type = content_type.split(";")[0].strip().lower()
-    return (
-        media_type.startswith("text/")
-        or media_type in _TEXT_MEDIA_TYPES
-        or media_type.endswith(("+json", "+xml"))
-    )
+    return media_type.startswith("text/") or media_type in _TEXT_MEDIA_TYPES or media_type.endswith(("+json", "+xml"))
 
 
 def _utf8(body: bytes) -> str | None:

@@ -1,5 +1,6 @@
 """The whole local stack in one process: AWS emulator, resources, demo directory, HTTP gateway,
-the stream poller feeding the stream handler, and the outbox of what was sent.
+the stream poller feeding the stream handler, the SMTP server feeding the inbound mail handler,
+and the outbox of what was sent.
 
 From Python (end-to-end tests)::
 
@@ -11,8 +12,8 @@ From Python (end-to-end tests)::
     runtime.stop()
 
 ``start`` points this process's AWS environment (``AWS_ENDPOINT_URL``, dummy credentials, region,
-``TABLE_NAME``, ``USER_POOL_ID``, ``ATTACHMENTS_BUCKET``, ``PUBLIC_API_URL``...) at the emulator
-before importing the handlers, the way the stack configures the deployed functions; ``stop``
+``TABLE_NAME``, ``USER_POOL_ID``, ``ATTACHMENTS_BUCKET``, ``INBOUND_MAIL_BUCKET``, ``PUBLIC_API_URL``...)
+at the emulator before importing the handlers, the way the stack configures the deployed functions; ``stop``
 restores it. Each ``start`` imports the handlers afresh (a cold start), so runtimes may follow one
 another in a process, but not overlap: the environment and the handlers' module state are
 process-wide.
@@ -36,6 +37,7 @@ from local_runtime.authorizer import JwksKeys, JwtAuthorizer, fetch_json
 from local_runtime.directory import DEMO_DIRECTORY, DEV_PASSWORD, seed_directory
 from local_runtime.gateway import LambdaHandler, LocalGateway
 from local_runtime.outbox import LocalEndpoints, Outbox
+from local_runtime.smtp_server import DEFAULT_INBOUND_MAIL_HANDLER, LocalSmtpServer
 from local_runtime.state import RuntimeState
 from local_runtime.stream_poller import DEFAULT_STREAM_HANDLER, StreamPoller
 
@@ -94,10 +96,15 @@ class LocalRuntime:
         stream_handler: LambdaHandler | str | None = DEFAULT_STREAM_HANDLER,
         state_file: Path | None = None,
         outbox_dir: Path | None = None,
+        smtp_port: int | None = 0,
+        inbound_mail_handler: LambdaHandler | str | None = DEFAULT_INBOUND_MAIL_HANDLER,
     ) -> None:
         """``stream_handler``: what the stream poller invokes (None: no poller; a module path that
         does not exist yet: no poller, with a warning). ``outbox_dir``: where each e-mail sent is
-        written as an .eml file (default: ``outbox/`` next to ``state_file``; none without one)."""
+        written as an .eml file (default: ``outbox/`` next to ``state_file``; none without one).
+        ``smtp_port``: the local SMTP server's port (0: any free port; None: no SMTP server).
+        ``inbound_mail_handler``: what it invokes with each received mail (None, or a module path
+        that does not exist yet: mail is stored in the inbound bucket only, with a warning)."""
         self._port = port
         self._host = host
         self._region = region
@@ -110,6 +117,11 @@ class LocalRuntime:
         if outbox_dir is None and state_file is not None:
             outbox_dir = state_file.parent / "outbox"
         self._outbox_dir = outbox_dir
+        self._smtp_port = smtp_port
+        self._inbound_mail_handler = inbound_mail_handler
+        self._smtp: LocalSmtpServer | None = None
+        # Why received mail reaches no handler, when it does not (shown in the serve banner).
+        self.inbound_mail_off_reason: str | None = None
         self._emulator = emulator.AwsEmulator(host, aws_port)
         self._gateway: LocalGateway | None = None
         self._poller: StreamPoller | None = None
@@ -134,6 +146,10 @@ class LocalRuntime:
     @property
     def stream_poller(self) -> StreamPoller | None:
         return self._poller
+
+    @property
+    def smtp_server(self) -> LocalSmtpServer | None:
+        return self._smtp
 
     def dead_letters(self) -> list[dict[str, Any]]:
         """Stream batches the stream handler failed until retries ran out."""
@@ -187,8 +203,7 @@ class LocalRuntime:
         self._gateway.handler = self._load(self._handler)
         self._start_stream_poller(endpoint_url, resources.table_name)
         self._gateway.start()
-        # Seam for the SMTP server handing received mail to functions/inbound_mail like SES: start it
-        # here and stop it in stop(); call self._outbox.sync() after each delivery if it sends mail.
+        smtp_port = self._start_smtp_server(endpoint_url, resources)
         self._state = RuntimeState(
             api_port=api_port,
             aws_port=aws_port,
@@ -205,6 +220,8 @@ class LocalRuntime:
             host=self._host,
             pid=os.getpid(),
             outbox_dir=str(self._outbox_dir) if self._outbox_dir else "",
+            inbound_mail_bucket=resources.inbound_mail_bucket,
+            smtp_port=smtp_port,
         )
         if self._state_file is not None:
             state.write_state(self._state, self._state_file)
@@ -217,9 +234,7 @@ class LocalRuntime:
             return
         if isinstance(spec, str) and not handler_exists(spec):
             self.stream_poller_off_reason = f"{spec.partition(':')[0]} does not exist yet"
-            _logger.warning(
-                "no stream handler (%s): the stream poller is off, new messages notify nobody", spec
-            )
+            _logger.warning("no stream handler (%s): the stream poller is off, new messages notify nobody", spec)
             return
         outbox = self.outbox
         self._poller = StreamPoller(
@@ -232,6 +247,32 @@ class LocalRuntime:
             invoke_lock=self._invoke_lock,
         )
         self._poller.start()
+
+    def _start_smtp_server(self, endpoint_url: str, resources: emulator.Resources) -> int:
+        """Start the SMTP server standing in for SES receiving; return its port (0: none)."""
+        if self._smtp_port is None:
+            return 0
+        spec = self._inbound_mail_handler
+        handler: LambdaHandler | None = None
+        if spec is None:
+            self.inbound_mail_off_reason = "no inbound mail handler configured"
+        elif isinstance(spec, str) and not handler_exists(spec):
+            self.inbound_mail_off_reason = f"{spec.partition(':')[0]} does not exist yet"
+            _logger.warning("no inbound mail handler (%s): received mail is only stored in S3", spec)
+        else:
+            handler = self._load(spec)
+        self._smtp = LocalSmtpServer(
+            endpoint_url,
+            self._region,
+            resources.inbound_mail_bucket,
+            os.environ.get("RELAY_DOMAIN") or resources.relay_domain,
+            handler,
+            host=self._host,
+            port=self._smtp_port,
+            invoke_lock=self._invoke_lock,
+            after_delivery=self.outbox.sync,
+        )
+        return self._smtp.start()
 
     @staticmethod
     def _load(handler: LambdaHandler | str) -> LambdaHandler:
@@ -249,6 +290,9 @@ class LocalRuntime:
         if self._gateway is not None:
             self._gateway.stop()
             self._gateway = None
+        if self._smtp is not None:
+            self._smtp.stop()
+            self._smtp = None
         if self._poller is not None:
             self._poller.stop()
             self._poller = None

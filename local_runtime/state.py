@@ -112,15 +112,11 @@ def read_state(path: Path) -> RuntimeState:
             f"The local runtime is not running (no state file at {path}). Start it with: message-center serve"
         ) from None
     except json.JSONDecodeError:
-        raise RuntimeNotRunningError(
-            f"The state file {path} is not valid JSON; restart message-center serve"
-        ) from None
+        raise RuntimeNotRunningError(f"The state file {path} is not valid JSON; restart message-center serve") from None
     try:
         state = RuntimeState(**{name: raw[name] for name in RuntimeState.__dataclass_fields__ if name in raw})
     except TypeError:  # written by an older version, before a field was added
-        raise RuntimeNotRunningError(
-            f"The state file {path} is incomplete; restart message-center serve"
-        ) from None
+        raise RuntimeNotRunningError(f"The state file {path} is incomplete; restart message-center serve") from None
     if not is_listening(state.host, state.aws_port):
         raise RuntimeNotRunningError(
             f"The local runtime is not running (nothing listens on {state.aws_endpoint_url}; "

@@ -54,9 +54,7 @@ _DISCOVER_EVERY_POLLS = 25
 # Emulator housekeeping (see emulator.prune_stream_iterators) this often (in polls).
 _HOUSEKEEPING_EVERY_POLLS = 50
 _MAX_DEAD_LETTERS = 1000
-_RESTART_CODES = frozenset(
-    {"ResourceNotFoundException", "ExpiredIteratorException", "TrimmedDataAccessException"}
-)
+_RESTART_CODES = frozenset({"ResourceNotFoundException", "ExpiredIteratorException", "TrimmedDataAccessException"})
 
 StreamRecord = dict[str, Any]
 Invoke = Callable[[dict[str, Any]], Any]
@@ -223,9 +221,7 @@ class Delivery:
     interrupted: bool = False
 
 
-def backoff(
-    attempt: int, base: float = RETRY_BACKOFF_SECONDS, cap: float = RETRY_BACKOFF_CAP_SECONDS
-) -> float:
+def backoff(attempt: int, base: float = RETRY_BACKOFF_SECONDS, cap: float = RETRY_BACKOFF_CAP_SECONDS) -> float:
     """Seconds to wait before retry ``attempt`` (1, 2, ...): doubling from ``base``, at most ``cap``."""
     return float(min(cap, base * 2 ** (attempt - 1)))
 
@@ -527,9 +523,7 @@ class StreamPoller:
         return busy
 
     def _process(self, shard_id: str, records: list[dict[str, Any]]) -> None:
-        shaped = [
-            lambda_record(record, region=self._region, stream_arn=self._stream_arn) for record in records
-        ]
+        shaped = [lambda_record(record, region=self._region, stream_arn=self._stream_arn) for record in records]
         kept = [record for record in shaped if matches_any(self._filter_patterns, record)]
         for batch in batches(kept, self._batch_size):
             if self._stop.is_set():

@@ -88,9 +88,9 @@ def _notification_resources(monkeypatch: pytest.MonkeyPatch) -> None:
         ("APNS_SANDBOX", "PUSH_APNS_APPLICATION_ARN"),
         ("GCM", "PUSH_FCM_APPLICATION_ARN"),
     ):
-        arn = sns.create_platform_application(
-            Name=f"mc-{platform.lower()}", Platform=platform, Attributes={}
-        )["PlatformApplicationArn"]
+        arn = sns.create_platform_application(Name=f"mc-{platform.lower()}", Platform=platform, Attributes={})[
+            "PlatformApplicationArn"
+        ]
         monkeypatch.setenv(variable, arn)
 
 

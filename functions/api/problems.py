@@ -22,12 +22,12 @@ _STATUS_BY_ERROR: tuple[tuple[type[errors.MessageCenterError], HTTPStatus], ...]
     (errors.ConflictError, HTTPStatus.CONFLICT),
     (errors.ConcurrencyError, HTTPStatus.CONFLICT),
     (errors.UnsupportedMediaTypeError, HTTPStatus.UNSUPPORTED_MEDIA_TYPE),
+    (errors.RateLimitedError, HTTPStatus.TOO_MANY_REQUESTS),
+    (errors.ServiceUnavailableError, HTTPStatus.SERVICE_UNAVAILABLE),
 )
 
 
-def problem(
-    status: HTTPStatus, detail: str, code: str, field_errors: list[FieldProblem] | None = None
-) -> Response:
+def problem(status: HTTPStatus, detail: str, code: str, field_errors: list[FieldProblem] | None = None) -> Response:
     body = Problem(title=status.phrase, status=status.value, detail=detail, code=code, errors=field_errors)
     return Response(
         status_code=status.value,
@@ -45,9 +45,7 @@ def register(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(errors.MessageCenterError)
     def _domain_error(error: errors.MessageCenterError) -> Response:
-        status = next(
-            (status for kind, status in _STATUS_BY_ERROR if isinstance(error, kind)), HTTPStatus.BAD_REQUEST
-        )
+        status = next((status for kind, status in _STATUS_BY_ERROR if isinstance(error, kind)), HTTPStatus.BAD_REQUEST)
         return problem(status, error.detail, error.code)
 
     @app.exception_handler(RequestValidationError)
@@ -56,9 +54,7 @@ def register(app: APIGatewayHttpResolver) -> None:
         if any(item.get("type") == "json_invalid" for item in details):
             return problem(HTTPStatus.BAD_REQUEST, "The request body is not valid JSON.", "MALFORMED_JSON")
         field_errors = [
-            FieldProblem(
-                location=_location(tuple(item.get("loc", ()))), message=str(item.get("msg", "invalid"))
-            )
+            FieldProblem(location=_location(tuple(item.get("loc", ()))), message=str(item.get("msg", "invalid")))
             for item in details
         ]
         return problem(

@@ -12,10 +12,12 @@ from .adapters.attachment_files import AttachmentFiles
 from .adapters.cognito import CognitoIdentities
 from .adapters.mailer import SesMailer
 from .adapters.push import SnsPush
+from .adapters.translation import TranslationProvider, TranslationRouter
 from .data.attachment_repository import AttachmentRepository
 from .data.device_repository import DeviceRepository
 from .data.directory_repository import DirectoryRepository
 from .data.items import bind_table
+from .data.quota_repository import consume_translation_quota
 from .data.thread_repository import ThreadRepository
 from .domain.devices import Platform
 from .domain.models import Message
@@ -25,6 +27,7 @@ from .services.directory import DirectoryService
 from .services.messaging import MessagingService
 from .services.notifications import MailSettings, NotificationService
 from .services.profile import ProfileService
+from .services.translation import TranslationQuota, TranslationService
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -36,16 +39,12 @@ class Services:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.connection = connection = bind_table(
-            settings.table_name, settings.region, settings.aws_endpoint_url
-        )
+        self.connection = connection = bind_table(settings.table_name, settings.region, settings.aws_endpoint_url)
         directory = DirectoryRepository(connection)
         threads = ThreadRepository(connection)
         self.attachments = AttachmentService(
             AttachmentRepository(),
-            AttachmentFiles(
-                _s3_client(settings), settings.attachments_bucket, settings.presigned_url_seconds
-            ),
+            AttachmentFiles(_s3_client(settings), settings.attachments_bucket, settings.presigned_url_seconds),
             max_bytes=settings.attachment_max_bytes,
             ttl=timedelta(hours=settings.attachment_ttl_hours),
         )
@@ -56,9 +55,51 @@ class Services:
             idempotency_ttl=timedelta(hours=settings.idempotency_ttl_hours),
         )
         self.profile = ProfileService(directory)
+        self.translation = TranslationService(
+            threads,
+            translation_router(settings),
+            messaging=self.messaging,
+            quota=TranslationQuota(
+                consume_translation_quota(settings.translation_daily_characters), settings.translation_daily_characters
+            ),
+        )
         self.devices = DeviceService(
             DeviceRepository(connection), SnsPush(_client("sns", settings)), push_applications(settings)
         )
+
+
+def translation_router(settings: Settings) -> TranslationRouter:
+    """The configured providers, in order; characters sent are counted per provider."""
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    secrets = SecretsProvider(boto3_client=_client("secretsmanager", settings))
+    providers: list[TranslationProvider] = []
+    for name in (part.strip().lower() for part in settings.translation_providers.split(",")):
+        if name == "amazon":
+            from .adapters.translation.amazon import AmazonTranslate, amazon_translate_client
+
+            providers.append(AmazonTranslate(amazon_translate_client(settings.region, settings.aws_endpoint_url)))
+        elif name == "google" and settings.google_translate_secret_arn:
+            from .adapters.translation.google import GoogleTranslate
+
+            providers.append(GoogleTranslate(str(secrets.get(settings.google_translate_secret_arn, max_age=3600))))
+        elif name == "deepl" and settings.deepl_secret_arn:
+            from .adapters.translation.deepl import DeepLTranslate
+
+            providers.append(DeepLTranslate(str(secrets.get(settings.deepl_secret_arn, max_age=3600))))
+        elif name == "dev":
+            from .adapters.translation.dev import DevTranslator
+
+            providers.append(DevTranslator())
+
+    def count(provider: str, characters: int) -> None:
+        with single_metric(
+            name="TranslatedCharacters", unit=MetricUnit.Count, value=characters, namespace="MessageCenter"
+        ) as metric:
+            metric.add_dimension(name="provider", value=provider)
+
+    return TranslationRouter(providers, on_characters=count)
 
 
 def push_applications(settings: Settings) -> dict[Platform, str]:
@@ -93,10 +134,14 @@ class NotificationWiring:
                 public_api_url=settings.public_api_url,
                 unsubscribe_url=settings.notification_settings_url,
             ),
+            translate=self._translator(settings),
             persistence=DynamoDBPersistenceLayer(
                 table_name=settings.idempotency_table_name, boto3_client=_client("dynamodb", settings)
             ),
         )
+
+    def _translator(self, settings: Settings) -> Any:
+        return TranslationService(self._threads, translation_router(settings)).auto_translate
 
     def message_from_stream_record(self, record: dict[str, Any]) -> Message | None:
         if record.get("eventName") != "INSERT":
@@ -138,9 +183,7 @@ def _client(service: str, settings: Settings) -> Any:
 def build_directory_service(settings: Settings) -> DirectoryService:
     """The directory loader, against the configured table and user pool."""
     if not settings.user_pool_id:
-        raise ValueError(
-            "USER_POOL_ID is not set: the directory loader creates users in the Cognito user pool."
-        )
+        raise ValueError("USER_POOL_ID is not set: the directory loader creates users in the Cognito user pool.")
     connection = bind_table(settings.table_name, settings.region, settings.aws_endpoint_url)
     client = boto3.client("cognito-idp", region_name=settings.region, endpoint_url=settings.aws_endpoint_url)
     return DirectoryService(DirectoryRepository(connection), CognitoIdentities(client, settings.user_pool_id))

@@ -18,9 +18,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
     table_name: str = Field(default="MessageCenter", validation_alias="TABLE_NAME")
-    region: str = Field(
-        default="eu-central-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION")
-    )
+    region: str = Field(default="eu-central-1", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
     # Only set locally/in tests: where the embedded AWS emulator listens.
     aws_endpoint_url: str | None = Field(default=None, validation_alias="AWS_ENDPOINT_URL")
     default_avatar_url: HttpUrl = Field(
@@ -30,9 +28,7 @@ class Settings(BaseSettings):
     user_pool_id: str | None = Field(default=None, validation_alias="USER_POOL_ID")
     # How long a client's Idempotency-Key is remembered.
     idempotency_ttl_hours: int = Field(default=24, ge=1, le=24 * 30, validation_alias="IDEMPOTENCY_TTL_HOURS")
-    attachments_bucket: str = Field(
-        default="message-center-attachments", validation_alias="ATTACHMENTS_BUCKET"
-    )
+    attachments_bucket: str = Field(default="message-center-attachments", validation_alias="ATTACHMENTS_BUCKET")
     # Largest attachment (bytes). Marketplace users send scans and photos; 25 MB fits phone photos
     # and multi-page PDF invoices, and stays under SES's 40 MB for inbound mail.
     attachment_max_bytes: int = Field(
@@ -47,24 +43,22 @@ class Settings(BaseSettings):
     # Domain of the masked relay addresses (From of e-mail copies, Reply-To thread addresses).
     relay_domain: str = Field(default="relay.message-center.test", validation_alias="RELAY_DOMAIN")
     # Secrets Manager secret (id or ARN) holding the HMAC key that signs reply addresses.
-    mail_token_secret_id: str = Field(
-        default="message-center/mail-token-key", validation_alias="MAIL_TOKEN_SECRET_ARN"
-    )
+    mail_token_secret_id: str = Field(default="message-center/mail-token-key", validation_alias="MAIL_TOKEN_SECRET_ARN")
     # Powertools idempotency records of the notification channels.
-    idempotency_table_name: str = Field(
-        default="MessageCenterIdempotency", validation_alias="IDEMPOTENCY_TABLE_NAME"
-    )
+    idempotency_table_name: str = Field(default="MessageCenterIdempotency", validation_alias="IDEMPOTENCY_TABLE_NAME")
     # SNS platform applications; push is off while neither is configured.
     push_apns_application_arn: str | None = Field(default=None, validation_alias="PUSH_APNS_APPLICATION_ARN")
     push_fcm_application_arn: str | None = Field(default=None, validation_alias="PUSH_FCM_APPLICATION_ARN")
     # Where e-mails link to (attachments, the conversation) and where users manage notifications.
-    public_api_url: str = Field(
-        default="https://api.message-center.example", validation_alias="PUBLIC_API_URL"
-    )
+    public_api_url: str = Field(default="https://api.message-center.example", validation_alias="PUBLIC_API_URL")
+    # Translation providers in order of preference: amazon, google, deepl, dev (a labelled stand-in
+    # for local runs without credentials).
+    translation_providers: str = Field(default="dev", validation_alias="TRANSLATION_PROVIDERS")
+    google_translate_secret_arn: str | None = Field(default=None, validation_alias="GOOGLE_TRANSLATE_SECRET_ARN")
+    deepl_secret_arn: str | None = Field(default=None, validation_alias="DEEPL_SECRET_ARN")
+    translation_daily_characters: int = Field(default=20_000, ge=100, validation_alias="TRANSLATION_DAILY_CHARACTERS")
     # Raw inbound mail, stored by SES's S3 action (and by the local SMTP server).
-    inbound_mail_bucket: str = Field(
-        default="message-center-inbound-mail", validation_alias="INBOUND_MAIL_BUCKET"
-    )
+    inbound_mail_bucket: str = Field(default="message-center-inbound-mail", validation_alias="INBOUND_MAIL_BUCKET")
     inbound_mail_prefix: str = Field(default="inbound/", validation_alias="INBOUND_MAIL_PREFIX")
     notification_settings_url: str = Field(
         default="https://message-center.example/settings/notifications",

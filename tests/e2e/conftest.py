@@ -50,15 +50,13 @@ class LocalStack:
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     state_file = tmp_path_factory.mktemp("runtime") / "local.json"
     environment = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("AWS_", "TABLE_NAME", "USER_POOL"))
+        key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "TABLE_NAME", "USER_POOL"))
     }
     environment["MESSAGE_CENTER_STATE_FILE"] = str(state_file)
     environment["PYTHONUNBUFFERED"] = "1"
     log = (tmp_path_factory.getbasetemp() / "serve.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "local_runtime.cli", "serve", "--port", "0", "--aws-port", "0"],
+        [sys.executable, "-m", "local_runtime.cli", "serve", "--port", "0", "--aws-port", "0", "--smtp-port", "0"],
         cwd=ROOT,
         env=environment,
         stdout=log,
@@ -66,9 +64,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack
     )
     try:
         state = _wait_for_state(process, state_file)
-        stack = LocalStack(
-            api_url=f"http://{state['host']}:{state['api_port']}", state=state, environment=environment
-        )
+        stack = LocalStack(api_url=f"http://{state['host']}:{state['api_port']}", state=state, environment=environment)
         yield stack
     finally:
         process.terminate()

@@ -50,9 +50,7 @@ def test_buyer_asks_and_seller_answers(local_stack):
         (QA_BUYER, False, "Czy słownik jest dostępny od ręki?"),
     ]
     assert buyer.get(f"{api}/messaging/threads/{thread_id}").json()["read"] is False
-    read = buyer.put(
-        f"{api}/messaging/threads/{thread_id}/read", json={"read": True}, headers={"Content-Type": VND}
-    )
+    read = buyer.put(f"{api}/messaging/threads/{thread_id}/read", json={"read": True}, headers={"Content-Type": VND})
     assert read.status_code == 200 and read.json()["read"] is True
     # And a third user cannot see any of it
     outsider = local_stack.session(OUTSIDER)
@@ -80,9 +78,7 @@ def test_requests_without_a_valid_token_never_reach_the_handler(local_stack):
     claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     claims["sub"] = "someone-else"
     forged_payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
-    forged = requests.get(
-        url, headers={"Authorization": f"Bearer {header}.{forged_payload}.{signature}"}, timeout=10
-    )
+    forged = requests.get(url, headers={"Authorization": f"Bearer {header}.{forged_payload}.{signature}"}, timeout=10)
     assert forged.status_code == 401
 
 
@@ -126,9 +122,7 @@ def test_directory_load_adds_users_who_can_then_write(local_stack, tmp_path):
                 "marketplace": "allegro-pl",
             },
         ],
-        "offers": [
-            {"id": "555000111", "seller": "nowy-sklep", "marketplace": "allegro-pl", "title": "Lampa"}
-        ],
+        "offers": [{"id": "555000111", "seller": "nowy-sklep", "marketplace": "allegro-pl", "title": "Lampa"}],
         "orders": [
             {
                 "id": "order-nowy-1",

@@ -107,9 +107,7 @@ def test_api_function_runtime_sizing_and_tracing(api_function: Resource) -> None
     assert props["TracingConfig"] == {"Mode": "Active"}
 
 
-def test_api_function_logs_json_to_its_own_log_group_with_retention(
-    template: Template, api_function: Resource
-) -> None:
+def test_api_function_logs_json_to_its_own_log_group_with_retention(template: Template, api_function: Resource) -> None:
     # Given the synthesized API function
     logging = api_function[1]["Properties"]["LoggingConfig"]
 
@@ -133,8 +131,8 @@ def test_api_function_environment(
     # Given / When the synthesized API function's environment
     variables = api_function[1]["Properties"]["Environment"]["Variables"]
 
-    # Then it names the table, bucket, relay domain, token key and the Powertools settings (no push
-    # variables: push is not configured by default)
+    # Then it names the table, bucket, relay domain, token key, translation providers and the
+    # Powertools settings (no push or provider-key variables: neither is configured by default)
     assert variables == {
         "TABLE_NAME": {"Ref": table[0]},
         "USER_POOL_ID": {"Ref": user_pool[0]},
@@ -142,6 +140,7 @@ def test_api_function_environment(
         "ATTACHMENTS_BUCKET": {"Ref": attachments_bucket[0]},
         "RELAY_DOMAIN": constants.DEFAULT_RELAY_DOMAIN,
         "MAIL_TOKEN_SECRET_ARN": {"Ref": mail_token_secret[0]},
+        "TRANSLATION_PROVIDERS": "amazon",
         "POWERTOOLS_SERVICE_NAME": "message-center",
         "POWERTOOLS_METRICS_NAMESPACE": "MessageCenter",
         "POWERTOOLS_LOG_LEVEL": "INFO",
@@ -158,17 +157,11 @@ def test_default_avatar_url_comes_from_context(synth_stack: Callable[..., Messag
     # Then the API function gets that URL
     template.has_resource_properties(
         "AWS::Lambda::Function",
-        {
-            "Environment": {
-                "Variables": Match.object_like({"DEFAULT_AVATAR_URL": "https://cdn.example.pl/avatar.png"})
-            }
-        },
+        {"Environment": {"Variables": Match.object_like({"DEFAULT_AVATAR_URL": "https://cdn.example.pl/avatar.png"})}},
     )
 
 
-def test_api_function_uses_the_shared_layer_built_for_its_runtime(
-    template: Template, api_function: Resource
-) -> None:
+def test_api_function_uses_the_shared_layer_built_for_its_runtime(template: Template, api_function: Resource) -> None:
     # Given the synthesized API function
     props = api_function[1]["Properties"]
 
@@ -190,9 +183,7 @@ def test_api_role_may_use_the_table_and_its_indexes_but_never_scan(
     actions = {action for statement in statements for action in _as_list(statement["Action"])}
 
     # When picking the DynamoDB statement
-    (table_statement,) = [
-        s for s in statements if any(a.startswith("dynamodb:") for a in _as_list(s["Action"]))
-    ]
+    (table_statement,) = [s for s in statements if any(a.startswith("dynamodb:") for a in _as_list(s["Action"]))]
     table_arn = {"Fn::GetAtt": [table[0], "Arn"]}
 
     # Then it grants exactly the request-path actions, on the table and its indexes only

@@ -86,9 +86,7 @@ def test_buckets_refuse_requests_without_tls(template: Template, both_buckets: l
         statements = _bucket_policy_statements(template, bucket_id)
 
         # When picking the statement about plain-HTTP requests
-        (insecure,) = [
-            s for s in statements if s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}
-        ]
+        (insecure,) = [s for s in statements if s.get("Condition") == {"Bool": {"aws:SecureTransport": "false"}}]
 
         # Then every principal is denied every action on the bucket and its objects, as is TLS < 1.2
         assert insecure["Effect"] == "Deny", bucket_id
@@ -116,9 +114,7 @@ def test_buckets_disable_acls_and_survive_stack_deletion(both_buckets: list[Reso
         props = definition["Properties"]
 
         # Then objects belong to the bucket owner (no ACLs) and the bucket is retained
-        assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}, (
-            bucket_id
-        )
+        assert props["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}, bucket_id
         assert definition["DeletionPolicy"] == "Retain", bucket_id
         assert definition["UpdateReplacePolicy"] == "Retain", bucket_id
 
@@ -131,13 +127,9 @@ def test_attachments_bucket_is_unversioned_so_deletes_free_the_bytes(attachments
     assert "VersioningConfiguration" not in props
 
 
-def test_attachments_bucket_refuses_stale_presigned_urls(
-    template: Template, attachments_bucket: Resource
-) -> None:
+def test_attachments_bucket_refuses_stale_presigned_urls(template: Template, attachments_bucket: Resource) -> None:
     # Given the longest presigned-URL lifetime the function's settings accept
-    (longest_seconds,) = [
-        m.le for m in Settings.model_fields["presigned_url_seconds"].metadata if hasattr(m, "le")
-    ]
+    (longest_seconds,) = [m.le for m in Settings.model_fields["presigned_url_seconds"].metadata if hasattr(m, "le")]
     bucket_id = attachments_bucket[0]
 
     # When reading the bucket policy
@@ -234,14 +226,18 @@ def test_attachments_bucket_logs_access_to_the_log_bucket(
 
     # When reading the log bucket's policy
     statements = _bucket_policy_statements(template, log_bucket_id)
-    (delivery,) = [s for s in statements if s["Effect"] == "Allow"]
+    deliveries = [s for s in statements if s["Effect"] == "Allow"]
+    sources = [d["Condition"]["ArnLike"]["aws:SourceArn"] for d in deliveries]
 
-    # Then logs go to a separate bucket that only S3 log delivery for this bucket may write to
+    # Then logs go to a separate bucket that only S3 log delivery may write to, for named source
+    # buckets only (this one, and the inbound-mail bucket that logs here too)
     assert log_bucket_id != attachments_bucket[0]
     assert logging["DestinationBucketName"] == {"Ref": log_bucket_id}
-    assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
-    assert delivery["Action"] == "s3:PutObject"
-    assert delivery["Condition"]["ArnLike"] == {"aws:SourceArn": _arn(attachments_bucket[0])}
+    for delivery in deliveries:
+        assert delivery["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+        assert delivery["Action"] == "s3:PutObject"
+    assert _arn(attachments_bucket[0]) in sources
+    assert all(set(source) == {"Fn::GetAtt"} for source in sources)
     # and the logs expire eventually
     (retention,) = access_log_bucket[1]["Properties"]["LifecycleConfiguration"]["Rules"]
     assert retention["ExpirationInDays"] == constants.ACCESS_LOG_RETENTION.to_days()
@@ -279,9 +275,7 @@ def test_api_role_may_use_only_the_two_prefixes(
     }
 
 
-def test_api_role_has_no_bucket_wide_or_listing_permission(
-    template: Template, api_function: Resource
-) -> None:
+def test_api_role_has_no_bucket_wide_or_listing_permission(template: Template, api_function: Resource) -> None:
     # Given every statement of the API function's role
     role_id = api_function[1]["Properties"]["Role"]["Fn::GetAtt"][0]
     statements = [

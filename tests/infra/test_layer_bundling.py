@@ -74,9 +74,7 @@ def test_pip_command_installs_wheels_for_the_lambda_platform(tmp_path: Path) -> 
     target = tmp_path / "python"
 
     # When building the pip command
-    command = pip_install_command(
-        REQUIREMENTS, target, platform="manylinux2014_aarch64", python_version="3.12"
-    )
+    command = pip_install_command(REQUIREMENTS, target, platform="manylinux2014_aarch64", python_version="3.12")
 
     # Then pip of this interpreter fetches only CPython 3.12 ARM64 wheels into the folder, no bytecode
     assert command[:4] == [sys.executable, "-m", "pip", "install"]
@@ -98,17 +96,13 @@ def test_try_bundle_installs_dependencies_and_copies_the_package(
     output.mkdir()
 
     # When the bundler runs
-    bundled = _bundler(shared_package).try_bundle(
-        str(output), image=DockerImage.from_registry("never-pulled")
-    )
+    bundled = _bundler(shared_package).try_bundle(str(output), image=DockerImage.from_registry("never-pulled"))
 
     # Then pip installed into python/ and the package sits beside its dependencies, without bytecode
     site_packages = output / "python"
     assert bundled is True
     assert pip_calls == [
-        pip_install_command(
-            REQUIREMENTS, site_packages, platform="manylinux2014_aarch64", python_version="3.12"
-        )
+        pip_install_command(REQUIREMENTS, site_packages, platform="manylinux2014_aarch64", python_version="3.12")
     ]
     copied = sorted(str(p.relative_to(site_packages)) for p in site_packages.rglob("*") if p.is_file())
     assert copied == [

@@ -63,9 +63,7 @@ def test_relay_domain_is_an_ses_domain_identity_signing_with_easy_dkim(relay_ide
 
 def test_dkim_records_to_publish_are_stack_outputs(template: Template, relay_identity: Resource) -> None:
     # Given the stack outputs
-    outputs = {
-        name: o for name, o in template.find_outputs("*").items() if name.startswith("RelayDomainDkim")
-    }
+    outputs = {name: o for name, o in template.find_outputs("*").items() if name.startswith("RelayDomainDkim")}
 
     # When reading what each one joins
     joined = [output["Value"]["Fn::Join"] for output in outputs.values()]
@@ -147,9 +145,7 @@ def test_token_key_rotation_is_acknowledged_with_the_reason(stack: MessageCenter
 
 def test_relay_domain_comes_from_context(synth_stack: Any) -> None:
     # Given a deployment naming its relay domain
-    template = Template.from_stack(
-        synth_stack(**{constants.RELAY_DOMAIN_CONTEXT_KEY: "Relay.Allegro.Example"})
-    )
+    template = Template.from_stack(synth_stack(**{constants.RELAY_DOMAIN_CONTEXT_KEY: "Relay.Allegro.Example"}))
 
     # When reading the SES identity
     identities = template.find_resources("AWS::SES::EmailIdentity")

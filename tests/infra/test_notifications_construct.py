@@ -297,9 +297,7 @@ def test_dead_letter_queue_is_encrypted_tls_only_and_keeps_records_14_days(
 
 def test_a_dead_lettered_record_raises_an_alarm(template: Template, dead_letter_queue: Resource) -> None:
     # Given the alarms on SQS metrics
-    alarms = template.find_resources(
-        "AWS::CloudWatch::Alarm", {"Properties": {"Namespace": "AWS/SQS"}}
-    ).values()
+    alarms = template.find_resources("AWS::CloudWatch::Alarm", {"Properties": {"Namespace": "AWS/SQS"}}).values()
 
     # When picking the one watching the dead-letter queue
     (alarm,) = [
@@ -317,15 +315,11 @@ def test_a_dead_lettered_record_raises_an_alarm(template: Template, dead_letter_
     assert alarm["TreatMissingData"] == "notBreaching"
 
 
-def test_failed_invocations_and_late_records_raise_alarms(
-    template: Template, stream_function: Resource
-) -> None:
+def test_failed_invocations_and_late_records_raise_alarms(template: Template, stream_function: Resource) -> None:
     # Given the alarms on the stream function's metrics
     alarms = {
         a["Properties"]["MetricName"]: a["Properties"]
-        for a in template.find_resources(
-            "AWS::CloudWatch::Alarm", {"Properties": {"Namespace": "AWS/Lambda"}}
-        ).values()
+        for a in template.find_resources("AWS::CloudWatch::Alarm", {"Properties": {"Namespace": "AWS/Lambda"}}).values()
         if a["Properties"]["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": stream_function[0]}}]
     }
 
@@ -342,9 +336,7 @@ def test_failed_invocations_and_late_records_raise_alarms(
 # --- the idempotency table ----------------------------------------------------------------------
 
 
-def test_idempotency_table_has_the_powertools_key_and_ttl(
-    idempotency_table: Resource, table: Resource
-) -> None:
+def test_idempotency_table_has_the_powertools_key_and_ttl(idempotency_table: Resource, table: Resource) -> None:
     # Given / When the table named in the stream function's IDEMPOTENCY_TABLE_NAME
     table_id, definition = idempotency_table
     props = definition["Properties"]
@@ -393,9 +385,7 @@ def test_stream_function_runtime_sizing_logs_and_tracing(
     assert "ReservedConcurrentExecutions" not in props
 
 
-def test_both_functions_share_one_layer(
-    template: Template, stream_function: Resource, api_function: Resource
-) -> None:
+def test_both_functions_share_one_layer(template: Template, stream_function: Resource, api_function: Resource) -> None:
     # Given the synthesized layers
     layers = template.find_resources("AWS::Lambda::LayerVersion")
 
@@ -411,12 +401,12 @@ def test_each_function_asset_holds_only_its_own_package(
 ) -> None:
     # Given the handler packages under functions/ and a synth that records where assets are staged
     packages = {entry.name for entry in constants.FUNCTIONS_DIR.iterdir() if (entry / "handler.py").is_file()}
-    assert {"api", "stream"} <= packages
+    assert {"api", "stream", "inbound_mail"} <= packages
     stack = synth_stack(**{"aws:cdk:enable-asset-metadata": True})
     template = Template.from_stack(stack)
     outdir = Path(cast(App, stack.node.root).outdir)
 
-    for package in ("api", "stream"):
+    for package in ("api", "stream", "inbound_mail"):
         # When listing the staged code of the function running that package
         function = function_with_handler(template, f"{package}.handler.lambda_handler")
         staged = outdir / function[1]["Metadata"]["aws:asset:path"]
@@ -446,6 +436,7 @@ def test_stream_function_environment(
         "MAIL_TOKEN_SECRET_ARN": {"Ref": mail_token_secret[0]},
         "PUBLIC_API_URL": template.find_outputs("ApiUrl")["ApiUrl"]["Value"],
         "NOTIFICATION_SETTINGS_URL": "https://message-center.example/settings/notifications",
+        "TRANSLATION_PROVIDERS": "amazon",
         **POWERTOOLS_ENVIRONMENT,
     }
 
@@ -467,9 +458,7 @@ def test_urls_and_relay_domain_come_from_context(synth_stack: Callable[..., Mess
     # Then both functions use that domain, and the stream function links to that page
     assert api["Environment"]["Variables"]["RELAY_DOMAIN"] == "relay.allegro.example"
     assert stream["Environment"]["Variables"]["RELAY_DOMAIN"] == "relay.allegro.example"
-    assert stream["Environment"]["Variables"]["NOTIFICATION_SETTINGS_URL"] == (
-        "https://allegro.example/notifications"
-    )
+    assert stream["Environment"]["Variables"]["NOTIFICATION_SETTINGS_URL"] == ("https://allegro.example/notifications")
 
 
 def test_stream_role_may_use_the_table_and_its_indexes_but_never_scan(
@@ -514,7 +503,16 @@ def test_stream_role_has_only_known_services_and_no_wildcard_action(
 
     # When / Then no action is a wildcard and each belongs to a service the pipeline uses
     assert not {a for a in actions if "*" in a}
-    assert {a.split(":")[0] for a in actions} == {"logs", "xray", "dynamodb", "sqs", "ses", "secretsmanager"}
+    assert {a.split(":")[0] for a in actions} == {
+        "logs",
+        "xray",
+        "dynamodb",
+        "sqs",
+        "ses",
+        "secretsmanager",
+        "translate",
+        "comprehend",
+    }
 
 
 # --- push: configured or not --------------------------------------------------------------------

@@ -330,9 +330,7 @@ def test_used_attachments_leave_the_expiring_upload_prefix(users):
         user_id=anna,
         body={"offer": {"id": "pl-offer-1001"}, "text": "Zdjęcie", "attachments": [{"id": attachment_id}]},
     )
-    stored = boto3.client("s3", region_name=REGION).get_object(
-        Bucket=BUCKET, Key=f"attachments/{attachment_id}"
-    )
+    stored = boto3.client("s3", region_name=REGION).get_object(Bucket=BUCKET, Key=f"attachments/{attachment_id}")
     assert stored["Body"].read() == PNG
     assert stored["ContentType"] == "image/png"
 
@@ -344,6 +342,4 @@ def test_hostile_file_names_are_sanitised(users):
     location = _download(anna, declared["id"]).headers["location"]
     disposition = parse_qs(urlparse(location).query)["response-content-disposition"][0]
     assert "\r" not in disposition and "\n" not in disposition
-    assert disposition.startswith(
-        "attachment; filename=\"evil_X-Injected_ 1_.png\"; filename*=UTF-8''evil_X-Injected_"
-    )
+    assert disposition.startswith("attachment; filename=\"evil_X-Injected_ 1_.png\"; filename*=UTF-8''evil_X-Injected_")

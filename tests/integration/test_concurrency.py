@@ -69,17 +69,13 @@ def test_concurrent_first_messages_of_a_pair_make_one_thread(services_ready):
         )
     )
     # When the buyer's message is stored
-    result = _service(threads).start_conversation(
-        buyer, StartConversation(text="Dotaz", order_id="order-petra-1")
-    )
+    result = _service(threads).start_conversation(buyer, StartConversation(text="Dotaz", order_id="order-petra-1"))
     # Then it noticed the new thread, retried and joined it: one thread with both messages
     assert threads.attempts == 2
     for user_id in (buyer, seller):
         inbox = call("api_list_threads", user_id=user_id).json["threads"]
         assert [t["id"] for t in inbox] == [result.message.thread_id]
-        messages = call(
-            "api_list_messages", user_id=user_id, path={"threadId": result.message.thread_id}
-        ).json
+        messages = call("api_list_messages", user_id=user_id, path={"threadId": result.message.thread_id}).json
         assert [m["text"] for m in messages["messages"]] == ["Dotaz", "Info"]
     # And the badges count that thread once each: unread for the seller only (the buyer wrote last)
     assert call("api_get_badge", user_id=seller).json == {"unreadThreads": 1}
@@ -91,9 +87,7 @@ def test_a_read_flag_racing_a_new_message_keeps_the_badge_exact(services_ready, 
     anna, seller = users["anna_kowalska"], users["rowery-kraków"]
     # Given the seller marks anna's thread read while anna's next message is in flight
     threads = CompetitorFirst(
-        lambda: call(
-            "api_mark_thread_read", user_id=seller, path={"threadId": question_thread}, body={"read": True}
-        )
+        lambda: call("api_mark_thread_read", user_id=seller, path={"threadId": question_thread}, body={"read": True})
     )
     # When anna's message is stored
     _service(threads).send_in_thread(anna, question_thread, "Jeszcze jedno pytanie")

@@ -80,17 +80,13 @@ def test_without_platform_applications_push_is_off(users, monkeypatch):
     monkeypatch.delenv("PUSH_APNS_APPLICATION_ARN")
     get_settings.cache_clear()
     services.cache_clear()
-    response = call(
-        "api_register_device", user_id=users["anna_kowalska"], body={"platform": "APNS", "token": TOKEN}
-    )
+    response = call("api_register_device", user_id=users["anna_kowalska"], body={"platform": "APNS", "token": TOKEN})
     assert response.status == 422
     assert response.json["code"] == "PUSH_NOT_CONFIGURED"
 
 
 def test_other_users_devices_are_not_found(users):
-    device = call(
-        "api_register_device", user_id=users["anna_kowalska"], body={"platform": "APNS", "token": TOKEN}
-    ).json
+    device = call("api_register_device", user_id=users["anna_kowalska"], body={"platform": "APNS", "token": TOKEN}).json
     response = call("api_delete_device", user_id=users["petra_svobodova"], path={"deviceId": device["id"]})
     assert response.status == 404
     assert len(call("api_list_devices", user_id=users["anna_kowalska"]).json["devices"]) == 1

@@ -39,9 +39,7 @@ def _receive(raw: bytes, recipients: list[str], *, mail_id: str | None = None, *
     from functions.inbound_mail.handler import lambda_handler
 
     mail_id = mail_id or uuid.uuid4().hex
-    boto3.client("s3", region_name=REGION).put_object(
-        Bucket=INBOUND_BUCKET, Key=f"inbound/{mail_id}", Body=raw
-    )
+    boto3.client("s3", region_name=REGION).put_object(Bucket=INBOUND_BUCKET, Key=f"inbound/{mail_id}", Body=raw)
     event = load_event("ses_inbound_mail")
     record = event["Records"][0]["ses"]
     record["mail"]["messageId"] = mail_id
@@ -53,9 +51,7 @@ def _receive(raw: bytes, recipients: list[str], *, mail_id: str | None = None, *
     return lambda_handler(event, LambdaContext())["decisions"][0]
 
 
-def _reply(
-    copy: EmailMessage, sender: str, text: str, *, attach: tuple[str, bytes, str] | None = None
-) -> bytes:
+def _reply(copy: EmailMessage, sender: str, text: str, *, attach: tuple[str, bytes, str] | None = None) -> bytes:
     reply = EmailMessage()
     reply["From"] = f"Sklep <{sender}>"
     reply["To"] = copy["Reply-To"]
@@ -102,16 +98,12 @@ def test_a_reply_to_the_email_copy_continues_the_thread(users, seller_copy):
     )
     # Then it is a MAIL message in the same thread, without the quoted history, with the PDF
     assert decision["outcome"] == "DELIVERED"
-    messages = call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json[
-        "messages"
-    ]
+    messages = call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json["messages"]
     newest = messages[0]
     assert newest["type"] == "MAIL"
     assert newest["text"] == "Tak, mamy M. Faktura w załączniku."
     assert newest["author"] == {"login": "rowery-kraków", "isInterlocutor": True}
-    assert [(a["fileName"], a["mimeType"]) for a in newest["attachments"]] == [
-        ("faktura.pdf", "application/pdf")
-    ]
+    assert [(a["fileName"], a["mimeType"]) for a in newest["attachments"]] == [("faktura.pdf", "application/pdf")]
     download = call(
         "api_download_attachment",
         user_id=users["anna_kowalska"],
@@ -147,9 +139,7 @@ def test_refused_attachments_are_named_in_the_message(users, seller_copy):
         attach=("setup.exe", windows_executable(), "application/octet-stream"),
     )
     assert _receive(raw, [copy["Reply-To"].addresses[0].addr_spec])["outcome"] == "DELIVERED"
-    newest = call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json[
-        "messages"
-    ][0]
+    newest = call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json["messages"][0]
     assert newest["attachments"] == []
     assert newest["text"].startswith("Program w załączniku")
     assert "setup.exe" in newest["text"] and "not accepted" in newest["text"]
@@ -166,16 +156,10 @@ def test_refused_attachments_are_named_in_the_message(users, seller_copy):
 )
 def test_failing_verdicts_are_not_delivered(users, seller_copy, verdicts, outcome):
     copy, _, thread_id = seller_copy
-    decision = _receive(
-        _reply(copy, SELLER_MAIL, "Odpowiedź"), [copy["Reply-To"].addresses[0].addr_spec], **verdicts
-    )
+    decision = _receive(_reply(copy, SELLER_MAIL, "Odpowiedź"), [copy["Reply-To"].addresses[0].addr_spec], **verdicts)
     assert decision["outcome"] == outcome
     assert (
-        len(
-            call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json[
-                "messages"
-            ]
-        )
+        len(call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json["messages"])
         == 1
     )
     assert len(_sent()) == 1  # nothing is sent back
@@ -184,9 +168,7 @@ def test_failing_verdicts_are_not_delivered(users, seller_copy, verdicts, outcom
 def test_one_passing_of_spf_or_dkim_is_enough(users, seller_copy):
     copy, _, _ = seller_copy
     assert (
-        _receive(_reply(copy, SELLER_MAIL, "OK"), [copy["Reply-To"].addresses[0].addr_spec], spf="FAIL")[
-            "outcome"
-        ]
+        _receive(_reply(copy, SELLER_MAIL, "OK"), [copy["Reply-To"].addresses[0].addr_spec], spf="FAIL")["outcome"]
         == "DELIVERED"
     )
 
@@ -198,11 +180,7 @@ def test_unknown_senders_and_other_participants_cannot_use_a_reply_address(users
     # jan is a known user, but the address was given to the seller
     assert _receive(_reply(copy, "jan@example.org", "Hej"), to)["outcome"] == "NO_ROUTE"
     assert (
-        len(
-            call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json[
-                "messages"
-            ]
-        )
+        len(call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json["messages"])
         == 1
     )
 
@@ -221,11 +199,7 @@ def test_auto_replies_are_never_posted(users, seller_copy):
     auto = raw.replace(b"Subject:", b"Auto-Submitted: auto-replied\r\nSubject:", 1)
     assert _receive(auto, [copy["Reply-To"].addresses[0].addr_spec])["outcome"] == "AUTO_REPLY"
     assert (
-        len(
-            call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json[
-                "messages"
-            ]
-        )
+        len(call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json["messages"])
         == 1
     )
 
@@ -250,9 +224,7 @@ def test_a_buyer_writes_to_a_sellers_masked_address(users, seller_copy):
     fresh["Message-ID"] = make_msgid(domain="example.com")
     fresh.set_content("Czy wysyłacie też kurierem?")
     assert _receive(fresh.as_bytes(), [seller_alias])["outcome"] == "DELIVERED"
-    newest = call("api_list_messages", user_id=users["rowery-kraków"], path={"threadId": thread_id}).json[
-        "messages"
-    ][0]
+    newest = call("api_list_messages", user_id=users["rowery-kraków"], path={"threadId": thread_id}).json["messages"][0]
     assert (newest["type"], newest["text"]) == ("MAIL", "Czy wysyłacie też kurierem?")
 
 

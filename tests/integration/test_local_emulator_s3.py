@@ -61,9 +61,7 @@ def s3(endpoint_url: str, resources: emulator.Resources) -> Any:
     ).client("s3", endpoint_url=endpoint_url, config=HANDLER_S3_CONFIG)
 
 
-def test_provision_creates_the_attachments_bucket_like_the_deployed_one(
-    resources: emulator.Resources, s3: Any
-) -> None:
+def test_provision_creates_the_attachments_bucket_like_the_deployed_one(resources: emulator.Resources, s3: Any) -> None:
     # Given a provisioned emulator
     bucket = resources.attachments_bucket
 
@@ -87,9 +85,7 @@ def test_provision_creates_the_attachments_bucket_like_the_deployed_one(
     assert encryption["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
 
 
-def test_handler_environment_and_lookup_name_the_bucket(
-    endpoint_url: str, resources: emulator.Resources
-) -> None:
+def test_handler_environment_and_lookup_name_the_bucket(endpoint_url: str, resources: emulator.Resources) -> None:
     # Given / When the environment the local runtime gives the handler, and a later lookup by name
     environment = emulator.handler_environment(endpoint_url, REGION, resources)
     found = emulator.find_resources(endpoint_url, REGION)

@@ -206,13 +206,9 @@ def test_a_handler_exception_retries_the_whole_batch(dynamodb, run_poller):
 
 def test_pruning_keeps_the_emulators_iterators_bounded(endpoint_url):
     streams = emulator.client("dynamodbstreams", endpoint_url, REGION)
-    arn = emulator.client("dynamodb", endpoint_url, REGION).describe_table(TableName=TABLE)["Table"][
-        "LatestStreamArn"
-    ]
+    arn = emulator.client("dynamodb", endpoint_url, REGION).describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
-    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")[
-        "ShardIterator"
-    ]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
     for _ in range(30):
         iterator = streams.get_records(ShardIterator=iterator)["NextShardIterator"]
     emulator.prune_stream_iterators(keep=5)

@@ -14,13 +14,11 @@ def conversation(users, question_thread) -> tuple[str, list[str]]:
     """Given anna's question and four more messages alternating sides: thread id and message ids
     (oldest first)."""
     ids = [
-        call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": question_thread}).json[
-            "messages"
-        ][0]["id"]
+        call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": question_thread}).json["messages"][
+            0
+        ]["id"]
     ]
-    for number, login in enumerate(
-        ["rowery-kraków", "anna_kowalska", "rowery-kraków", "anna_kowalska"], start=1
-    ):
+    for number, login in enumerate(["rowery-kraków", "anna_kowalska", "rowery-kraków", "anna_kowalska"], start=1):
         response = call(
             "api_write_in_thread",
             user_id=users[login],
@@ -48,9 +46,10 @@ def test_messages_newest_first_with_author_perspective(users, conversation):
 
 def test_offset_limit_and_date_bounds(users, conversation):
     thread_id, ids = conversation
-    assert [
-        m["id"] for m in _messages(users, "anna_kowalska", thread_id, limit="2", offset="1")["messages"]
-    ] == [ids[3], ids[2]]
+    assert [m["id"] for m in _messages(users, "anna_kowalska", thread_id, limit="2", offset="1")["messages"]] == [
+        ids[3],
+        ids[2],
+    ]
     all_messages = _messages(users, "anna_kowalska", thread_id)["messages"]
     created = {m["id"]: m["createdAt"] for m in all_messages}
     before = _messages(users, "anna_kowalska", thread_id, before=created[ids[2]])["messages"]
@@ -84,13 +83,8 @@ def test_get_one_message(users, conversation):
 
 @pytest.mark.parametrize("message_id", ["01JDQ5Z3W4X5Y6Z7A8B9C0D1E3", "x", "0" * 64])
 def test_unknown_message_is_404(users, message_id):
-    assert (
-        call("api_get_message", user_id=users["anna_kowalska"], path={"messageId": message_id}).status == 404
-    )
-    assert (
-        call("api_delete_message", user_id=users["anna_kowalska"], path={"messageId": message_id}).status
-        == 404
-    )
+    assert call("api_get_message", user_id=users["anna_kowalska"], path={"messageId": message_id}).status == 404
+    assert call("api_delete_message", user_id=users["anna_kowalska"], path={"messageId": message_id}).status == 404
 
 
 def test_delete_for_me_keeps_the_message_for_the_interlocutor(users, conversation):
@@ -105,6 +99,4 @@ def test_delete_for_me_keeps_the_message_for_the_interlocutor(users, conversatio
     assert call("api_get_message", user_id=users["rowery-kraków"], path={"messageId": ids[1]}).status == 200
     assert ids[1] in [m["id"] for m in _messages(users, "rowery-kraków", thread_id)["messages"]]
     # And deleting it again is a 404
-    assert (
-        call("api_delete_message", user_id=users["anna_kowalska"], path={"messageId": ids[1]}).status == 404
-    )
+    assert call("api_delete_message", user_id=users["anna_kowalska"], path={"messageId": ids[1]}).status == 404

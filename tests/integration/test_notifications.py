@@ -77,11 +77,7 @@ def test_the_recipient_gets_one_email_copy_with_masked_and_signed_addresses(user
     assert target is not None and target.thread_id == message["thread"]["id"]
     # Threading, auto-reply and unsubscribe headers
     assert mail["Message-ID"] == f"<message-{message['id'].lower()}@{RELAY_DOMAIN}>"
-    assert (
-        mail["In-Reply-To"]
-        == mail["References"]
-        == f"<thread-{message['thread']['id'].lower()}@{RELAY_DOMAIN}>"
-    )
+    assert mail["In-Reply-To"] == mail["References"] == f"<thread-{message['thread']['id'].lower()}@{RELAY_DOMAIN}>"
     assert mail["Auto-Submitted"] == "auto-generated"
     assert mail["List-Unsubscribe"].startswith("<https://")
     # Subject in the seller's language (pl), naming the counterpart and the offer
@@ -114,9 +110,7 @@ def test_attachments_are_links_not_bytes(users, reader):
 
     png, _ = allowed_files()["photo.png"]
     anna = users["anna_kowalska"]
-    declared = call(
-        "api_declare_attachment", user_id=anna, body={"filename": "rower.png", "size": len(png)}
-    ).json
+    declared = call("api_declare_attachment", user_id=anna, body={"filename": "rower.png", "size": len(png)}).json
     call(
         "api_upload_attachment",
         user_id=anna,
@@ -176,9 +170,7 @@ def test_only_new_messages_notify_and_never_their_author(users, reader):
     # When the seller reads the thread, anna deletes her copy, the badge changes...
     seller = users["rowery-kraków"]
     call("api_mark_thread_read", user_id=seller, path={"threadId": thread_id}, body={"read": True})
-    messages = call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json[
-        "messages"
-    ]
+    messages = call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json["messages"]
     call("api_delete_message", user_id=users["anna_kowalska"], path={"messageId": messages[0]["id"]})
     everything = reader.read()
     assert {r["eventName"] for r in everything} >= {"MODIFY", "REMOVE"}
@@ -202,9 +194,7 @@ def test_ses_down_fails_the_record_but_push_is_sent_once(users, reader, monkeypa
     monkeypatch.setattr(mailer, "send", ses_down)
     failed = _deliver(reader, event)
     # Then only the recipient's record is reported failed, and the push went out
-    seller_copy = [
-        r for r in event["Records"] if r["dynamodb"]["NewImage"]["ownerId"]["S"] != users["anna_kowalska"]
-    ]
+    seller_copy = [r for r in event["Records"] if r["dynamodb"]["NewImage"]["ownerId"]["S"] != users["anna_kowalska"]]
     assert failed == {"batchItemFailures": [{"itemIdentifier": seller_copy[0]["dynamodb"]["SequenceNumber"]}]}
     assert sum(len(p) for p in _pushes().values()) == 1
     # When SES is back and the stream retries
@@ -250,9 +240,7 @@ def test_a_disabled_endpoint_is_cleaned_up(users, reader):
     seller = users["rowery-kraków"]
     device = _register(seller, "APNS", APNS_TOKEN).json
     [arn] = list(_pushes())
-    boto3.client("sns", region_name=REGION).set_endpoint_attributes(
-        EndpointArn=arn, Attributes={"Enabled": "false"}
-    )
+    boto3.client("sns", region_name=REGION).set_endpoint_attributes(EndpointArn=arn, Attributes={"Enabled": "false"})
     _ask(users)
     assert _deliver(reader) == {"batchItemFailures": []}
     # Then the device is gone from the seller's list and its endpoint deleted

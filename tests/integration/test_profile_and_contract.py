@@ -28,9 +28,7 @@ def test_preferred_language_can_be_changed(users):
     assert call("api_get_profile", user_id=users["anna_kowalska"]).json["preferredLanguage"] == "en"
 
 
-@pytest.mark.parametrize(
-    "body", [{"preferredLanguage": "de"}, {"preferredLanguage": ""}, {}, {"login": "hacker"}]
-)
+@pytest.mark.parametrize("body", [{"preferredLanguage": "de"}, {"preferredLanguage": ""}, {}, {"login": "hacker"}])
 def test_bad_profile_updates_are_422(users, body):
     response = call("api_update_profile", user_id=users["anna_kowalska"], body=body)
     assert response.status == 422
@@ -62,9 +60,7 @@ def test_the_handler_serves_exactly_the_contract_routes(aws):
         for route in app._static_routes + app._dynamic_routes  # type: ignore[attr-defined]
         for method in ([route.method] if isinstance(route.method, str) else route.method)
     }
-    assert {(r.method, r.path) for r in ROUTES} <= {
-        (m, p.replace("<", "{").replace(">", "}")) for m, p in registered
-    }
+    assert {(r.method, r.path) for r in ROUTES} <= {(m, p.replace("<", "{").replace(">", "}")) for m, p in registered}
 
 
 def test_openapi_document_describes_the_api_and_its_extensions(aws):

@@ -14,9 +14,7 @@ def _start(user_id: str, body: dict, **overrides) -> object:
 def test_buyer_asks_a_question_about_an_offer(users):
     # Given a buyer and an offer of a business seller
     # When the buyer asks a question about it
-    response = _start(
-        users["anna_kowalska"], {"offer": {"id": "pl-offer-1001"}, "text": "  Jest rozmiar M?  "}
-    )
+    response = _start(users["anna_kowalska"], {"offer": {"id": "pl-offer-1001"}, "text": "  Jest rozmiar M?  "})
     # Then the question is stored as ASK_QUESTION, relating to the offer, text trimmed
     assert response.status == 201
     assert response.headers["content-type"] == "application/vnd.allegro.public.v1+json"
@@ -67,9 +65,7 @@ def test_all_messages_of_a_pair_share_one_thread(users):
     ).json
     # Then all three messages are in one thread, each saying what it relates to
     assert first["thread"] == second["thread"] == third["thread"]
-    messages = call(
-        "api_list_messages", user_id=users["anna_kowalska"], path={"threadId": first["thread"]["id"]}
-    )
+    messages = call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": first["thread"]["id"]})
     assert [m["relatesTo"] for m in messages.json["messages"]] == [
         {"offer": None, "order": {"id": "order-anna-1"}},
         {"offer": None, "order": {"id": "order-anna-1"}},
@@ -183,9 +179,7 @@ def test_malformed_json_is_a_400_problem(users):
     assert response.json["code"] == "MALFORMED_JSON"
 
 
-@pytest.mark.parametrize(
-    "content_type", ["text/plain", "application/xml", "application/x-www-form-urlencoded"]
-)
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "application/x-www-form-urlencoded"])
 def test_non_json_content_types_are_refused(users, content_type):
     response = _start(
         users["anna_kowalska"],
@@ -214,9 +208,7 @@ def test_a_caller_without_verified_claims_is_unauthorized(users):
 
 
 def test_a_token_for_someone_outside_the_directory_is_refused(users):
-    response = _start(
-        "3f0f0b4e-0000-4000-8000-000000000000", {"offer": {"id": "pl-offer-1001"}, "text": "Hej"}
-    )
+    response = _start("3f0f0b4e-0000-4000-8000-000000000000", {"offer": {"id": "pl-offer-1001"}, "text": "Hej"})
     assert response.status == 404
     assert response.json["code"] == "USER_NOT_FOUND"
 
@@ -235,20 +227,13 @@ def test_the_same_idempotency_key_stores_one_message(users):
     thread_id = first.json["thread"]["id"]
     seller_view = call("api_list_messages", user_id=users["rowery-kraków"], path={"threadId": thread_id}).json
     assert [m["id"] for m in seller_view["messages"]] == [first.json["id"]]
-    assert (
-        call("api_get_thread", user_id=users["rowery-kraków"], path={"threadId": thread_id}).json[
-            "unreadCount"
-        ]
-        == 1
-    )
+    assert call("api_get_thread", user_id=users["rowery-kraków"], path={"threadId": thread_id}).json["unreadCount"] == 1
 
 
 def test_an_idempotency_key_reused_for_another_request_is_refused(users):
     headers = {"idempotency-key": "retry-me-0002"}
     _start(users["anna_kowalska"], {"offer": {"id": "pl-offer-1001"}, "text": "Pierwsza"}, headers=headers)
-    response = _start(
-        users["anna_kowalska"], {"offer": {"id": "pl-offer-1001"}, "text": "Inna"}, headers=headers
-    )
+    response = _start(users["anna_kowalska"], {"offer": {"id": "pl-offer-1001"}, "text": "Inna"}, headers=headers)
     assert response.status == 422
     assert response.json["code"] == "IDEMPOTENCY_KEY_REUSED"
 

@@ -8,17 +8,13 @@ from tests.support.api import call
 
 
 def _ask(users, login: str, offer: str = "pl-offer-1001", text: str = "Pytanie") -> dict:
-    response = call(
-        "api_write_new_message", user_id=users[login], body={"offer": {"id": offer}, "text": text}
-    )
+    response = call("api_write_new_message", user_id=users[login], body={"offer": {"id": offer}, "text": text})
     assert response.status == 201, response.raw_body
     return response.json
 
 
 def _reply(users, login: str, thread_id: str, text: str = "Odpowiedź") -> dict:
-    response = call(
-        "api_write_in_thread", user_id=users[login], path={"threadId": thread_id}, body={"text": text}
-    )
+    response = call("api_write_in_thread", user_id=users[login], path={"threadId": thread_id}, body={"text": text})
     assert response.status == 201, response.raw_body
     return response.json
 
@@ -37,9 +33,7 @@ def _logins(page: dict) -> list[str]:
 def busy_seller(users) -> dict[str, str]:
     """Given three buyers asked rowery-kraków, oldest first (anna, petra, olena), and the seller
     answered petra: login → thread id."""
-    threads = {
-        login: _ask(users, login)["thread"]["id"] for login in ("anna_kowalska", "petra_svobodova", "olena_k")
-    }
+    threads = {login: _ask(users, login)["thread"]["id"] for login in ("anna_kowalska", "petra_svobodova", "olena_k")}
     _reply(users, "rowery-kraków", threads["petra_svobodova"])
     return threads
 

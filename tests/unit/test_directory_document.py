@@ -360,9 +360,7 @@ def test_load_resolves_offer_sellers_and_order_participants_to_user_ids(document
     DirectoryService(repository, identities).load(document)  # type: ignore[arg-type]
     # Then offers carry their seller's user id
     assert list(repository.offers.values()) == [
-        Offer(
-            id="pl-offer-1001", seller_id="sub-0002", marketplace=Marketplace.PL, title='Rower miejski 28"'
-        ),
+        Offer(id="pl-offer-1001", seller_id="sub-0002", marketplace=Marketplace.PL, title='Rower miejski 28"'),
         Offer(id="pl-offer-2001", seller_id="sub-0003", marketplace=Marketplace.PL, title="Używany aparat"),
     ]
     # And orders carry their buyer's and seller's user ids and their offers

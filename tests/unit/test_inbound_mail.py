@@ -256,15 +256,13 @@ CLIENT_REPLIES = {
         "anna.kovacs@example.hu",
         "Kovács Anna",
         "Re: Megrendelés állapota",
-        "Köszönöm, a csomagot megkaptam. Az árvíztűrő tükörfúrógép tökéletesen működik.\n\n"
-        "Üdvözlettel:\nKovács Anna",
+        "Köszönöm, a csomagot megkaptam. Az árvíztűrő tükörfúrógép tökéletesen működik.\n\nÜdvözlettel:\nKovács Anna",
     ),
     "clients/thunderbird_pl_flowed.eml": (
         "zofia@example.pl",
         "Zofia Żółkiewska",
         "Re: Rezerwacja roweru",
-        "Dzień dobry,\n\nproszę o rezerwację do piątku. Odbiorę osobiście w sklepie przy ulicy "
-        "Świętokrzyskiej.",
+        "Dzień dobry,\n\nproszę o rezerwację do piątku. Odbiorę osobiście w sklepie przy ulicy Świętokrzyskiej.",
     ),
     "clients/thunderbird_cs_latin2.eml": (
         "petr@example.cz",
@@ -276,8 +274,7 @@ CLIENT_REPLIES = {
         "gabor.toth@example.hu",
         "Tóth Gábor",
         "Re: Kerékpár mérete",
-        'Jó napot!\n\nSzeretném megkérdezni, hogy a kerékpár elérhető-e még 28"-os méretben.\n\n'
-        "Köszönöm,\nTóth Gábor",
+        'Jó napot!\n\nSzeretném megkérdezni, hogy a kerékpár elérhető-e még 28"-os méretben.\n\nKöszönöm,\nTóth Gábor',
     ),
     "clients/thunderbird_uk_koi8u.eml": (
         "olena.koval@example.com.ua",
@@ -715,9 +712,7 @@ def test_gmail_reply_with_inline_image_pdf_and_an_executable() -> None:
         "related",
         multipart(
             "alternative",
-            plain(
-                "Zrzut ekranu poniżej.\n\nOn Mon, 3 Mar 2025 at 10:15 Sklep <shop@example.com> wrote:\n> Co?"
-            ),
+            plain("Zrzut ekranu poniżej.\n\nOn Mon, 3 Mar 2025 at 10:15 Sklep <shop@example.com> wrote:\n> Co?"),
             part("text/html; charset=utf-8", b'<div>Zrzut ekranu poni\xc5\xbcej.<img src="cid:ii_1"></div>'),
             boundary="alt",
         ),
@@ -775,17 +770,13 @@ def test_files_named_like_allowed_ones_are_refused_by_content(name: str) -> None
 def test_a_file_over_the_size_limit_is_refused() -> None:
     # Given a PNG bigger than the limit the caller passes
     picture = png("red", (200, 200))
-    raw = message(
-        multipart("mixed", plain("Duże."), attachment("big.png", picture, "image/png"), boundary="b")
-    )
+    raw = message(multipart("mixed", plain("Duże."), attachment("big.png", picture, "image/png"), boundary="b"))
 
     # When parsed with a limit one byte below its size
     parsed = parse_inbound(raw, max_attachment_bytes=len(picture) - 1)
 
     # Then it is refused as too large; at its exact size it passes
-    assert [(r.filename, r.reason) for r in parsed.refused_attachments] == [
-        ("big.png", RefusalReason.TOO_LARGE)
-    ]
+    assert [(r.filename, r.reason) for r in parsed.refused_attachments] == [("big.png", RefusalReason.TOO_LARGE)]
     assert parsed.unusable_reason is None
     assert len(parse_inbound(raw, max_attachment_bytes=len(picture)).attachments) == 1
 
@@ -884,9 +875,7 @@ def test_a_message_with_only_an_attachment_is_usable() -> None:
 
 def test_a_message_with_only_a_refused_file_is_usable_so_the_refusal_can_be_told() -> None:
     raw = message(
-        multipart(
-            "mixed", attachment("setup.exe", windows_executable(), "application/octet-stream"), boundary="b"
-        )
+        multipart("mixed", attachment("setup.exe", windows_executable(), "application/octet-stream"), boundary="b")
     )
     parsed = parse_inbound(raw)
     assert parsed.unusable_reason is None
@@ -1027,9 +1016,7 @@ def test_a_missing_boundary_is_recovered_from_the_body() -> None:
 
     # Then the parts are found by the boundary the body uses
     assert parsed.text == "Dzień dobry, czy wysyłka jest dziś?"
-    assert [(r.filename, r.reason) for r in parsed.refused_attachments] == [
-        ("notes.bin", RefusalReason.NOT_ALLOWED)
-    ]
+    assert [(r.filename, r.reason) for r in parsed.refused_attachments] == [("notes.bin", RefusalReason.NOT_ALLOWED)]
     assert parsed.defects == (MailDefect.MISSING_BOUNDARY,)
 
 
@@ -1039,9 +1026,7 @@ def test_bad_base64_decodes_what_it_can() -> None:
 
     # Then the text survives, the damaged image is refused, the defect reported
     assert parsed.text == "Dzień dobry, to jest test."
-    assert [(r.filename, r.reason) for r in parsed.refused_attachments] == [
-        ("photo.png", RefusalReason.NOT_ALLOWED)
-    ]
+    assert [(r.filename, r.reason) for r in parsed.refused_attachments] == [("photo.png", RefusalReason.NOT_ALLOWED)]
     assert parsed.defects == (MailDefect.BAD_BASE64,)
 
 
@@ -1133,9 +1118,7 @@ def test_an_encrypted_message_is_reported() -> None:
     encrypted = multipart(
         'encrypted; protocol="application/pgp-encrypted"',
         part("application/pgp-encrypted", b"Version: 1"),
-        part(
-            "application/octet-stream", b"-----BEGIN PGP MESSAGE-----\r\nhQEMA\r\n-----END PGP MESSAGE-----"
-        ),
+        part("application/octet-stream", b"-----BEGIN PGP MESSAGE-----\r\nhQEMA\r\n-----END PGP MESSAGE-----"),
         boundary="pgp",
     )
     parsed = parse_inbound(message(encrypted))
@@ -1145,14 +1128,7 @@ def test_an_encrypted_message_is_reported() -> None:
 
 def test_deeply_nested_html_is_flattened() -> None:
     # Given HTML nested 20 000 divs and 5 000 blockquotes deep
-    html = (
-        "<div>" * 20_000
-        + "głęboko"
-        + "</div>" * 20_000
-        + "<blockquote>" * 5_000
-        + "q"
-        + "</blockquote>" * 5000
-    )
+    html = "<div>" * 20_000 + "głęboko" + "</div>" * 20_000 + "<blockquote>" * 5_000 + "q" + "</blockquote>" * 5000
     raw = message(part("text/html; charset=utf-8", html.encode()))
 
     # When parsed / Then the text is found and the quote dropped

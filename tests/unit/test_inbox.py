@@ -31,9 +31,7 @@ SHOP = User(
 )
 
 
-def _entry(
-    *, read: bool, unread_count: int, version: int = 3, last_author_id: str = "user-shop"
-) -> InboxEntry:
+def _entry(*, read: bool, unread_count: int, version: int = 3, last_author_id: str = "user-shop") -> InboxEntry:
     """Anna's entry for her thread with the shop."""
     return InboxEntry(
         owner_id="user-anna",
@@ -283,9 +281,7 @@ def test_after_read_flag_unread_floors_a_zero_count_at_one_even_if_inconsistent(
     [("user-shop", True), ("user-anna", False)],
     ids=["interlocutor-wrote-last", "owner-wrote-last"],
 )
-def test_awaiting_reply_is_true_while_the_interlocutor_wrote_last(
-    last_author_id: str, awaiting: bool
-) -> None:
+def test_awaiting_reply_is_true_while_the_interlocutor_wrote_last(last_author_id: str, awaiting: bool) -> None:
     # Given Anna's entry whose last message is by the shop or by Anna
     entry = _entry(read=True, unread_count=0, last_author_id=last_author_id)
     # When asked whether it awaits her reply

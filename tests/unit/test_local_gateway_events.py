@@ -201,9 +201,7 @@ def test_unknown_route_is_404_without_calling_the_handler():
     assert handler.events == []
 
 
-@pytest.mark.parametrize(
-    ("authorization", "challenge"), [(None, "Bearer"), ("Bearer expired", "invalid_token")]
-)
+@pytest.mark.parametrize(("authorization", "challenge"), [(None, "Bearer"), ("Bearer expired", "invalid_token")])
 def test_protected_route_without_valid_token_is_401_before_the_handler(authorization, challenge):
     # Given a protected route and a missing or bad token
     handler = _RecordingHandler()

@@ -75,9 +75,7 @@ def test_handlers_get_the_notification_settings_and_the_gateways_url():
     # Given the resources of a running runtime
     resources = emulator.resources_of(RUNNING)
     # When the handlers' environment is built with the gateway's URL
-    environment = emulator.handler_environment(
-        "http://127.0.0.1:5100", "eu-central-1", resources, RUNNING.api_url
-    )
+    environment = emulator.handler_environment("http://127.0.0.1:5100", "eu-central-1", resources, RUNNING.api_url)
     # Then the stream function's settings are all there, pointing at the local stack
     assert environment["IDEMPOTENCY_TABLE_NAME"] == "MessageCenterIdempotency"
     assert environment["RELAY_DOMAIN"] == "relay.message-center.test"
@@ -94,9 +92,7 @@ def test_the_settings_read_the_runtimes_environment(monkeypatch):
     from message_center.settings import Settings
 
     resources = emulator.resources_of(RUNNING)
-    for name, value in emulator.handler_environment(
-        "http://x", "eu-central-1", resources, RUNNING.api_url
-    ).items():
+    for name, value in emulator.handler_environment("http://x", "eu-central-1", resources, RUNNING.api_url).items():
         monkeypatch.setenv(name, value)
     settings = Settings()
     assert settings.mail_token_secret_id == RUNNING.mail_token_secret_arn

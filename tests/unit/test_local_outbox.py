@@ -27,8 +27,7 @@ APNS_ENDPOINT = (
     "7dd71c9a-1d5e-45ae-86fd-7ca4552a3d2f"
 )
 FCM_ENDPOINT = (
-    "arn:aws:sns:eu-central-1:123456789012:endpoint/GCM/message-center-fcm/"
-    "0b7c1f8e-5d2a-4c61-9f0e-3a8d2b1c4e5f"
+    "arn:aws:sns:eu-central-1:123456789012:endpoint/GCM/message-center-fcm/0b7c1f8e-5d2a-4c61-9f0e-3a8d2b1c4e5f"
 )
 APNS_PAYLOAD = {"aps": {"alert": {"title": "anna_kowalska", "body": "Czy zestaw jest dostępny?"}, "badge": 1}}
 FCM_PAYLOAD = {"notification": {"title": "anna_kowalska"}, "data": {"threadId": "T1", "badge": "1"}}

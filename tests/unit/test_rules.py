@@ -49,9 +49,7 @@ OLENA = User(
     marketplace=Marketplace.SK,
 )
 
-SHOP_OFFER = Offer(
-    id="pl-offer-1001", seller_id=SHOP.id, marketplace=Marketplace.PL, title='Rower miejski 28"'
-)
+SHOP_OFFER = Offer(id="pl-offer-1001", seller_id=SHOP.id, marketplace=Marketplace.PL, title='Rower miejski 28"')
 ANNA_ORDER_FROM_SHOP = Order(
     id="order-anna-1",
     buyer_id=ANNA.id,
@@ -59,12 +57,8 @@ ANNA_ORDER_FROM_SHOP = Order(
     marketplace=Marketplace.PL,
     offer_ids=(SHOP_OFFER.id,),
 )
-OLENA_ORDER_FROM_SHOP = Order(
-    id="order-olena-1", buyer_id=OLENA.id, seller_id=SHOP.id, marketplace=Marketplace.SK
-)
-ANNA_ORDER_FROM_JAN = Order(
-    id="order-anna-jan", buyer_id=ANNA.id, seller_id=JAN.id, marketplace=Marketplace.PL
-)
+OLENA_ORDER_FROM_SHOP = Order(id="order-olena-1", buyer_id=OLENA.id, seller_id=SHOP.id, marketplace=Marketplace.SK)
+ANNA_ORDER_FROM_JAN = Order(id="order-anna-jan", buyer_id=ANNA.id, seller_id=JAN.id, marketplace=Marketplace.PL)
 
 
 def _assert_refused(excinfo: pytest.ExceptionInfo[MessageCenterError], error_class: type, code: str) -> None:
@@ -333,9 +327,7 @@ def test_ask_about_purchase_from_a_private_seller_goes_to_that_seller() -> None:
         (None, None),  # the business-account rule is checked first
     ],
 )
-def test_seller_without_business_account_cannot_start_a_conversation(
-    buyer: User | None, order: Order | None
-) -> None:
+def test_seller_without_business_account_cannot_start_a_conversation(buyer: User | None, order: Order | None) -> None:
     # Given a private seller (no business account)
     # When they try to start a conversation with a buyer
     with pytest.raises(ForbiddenError) as excinfo:

@@ -42,8 +42,6 @@ def test_create_table_request_matches_the_schema():
         ("pk", "HASH"),
         ("sk", "RANGE"),
     ]
-    assert {gsi["IndexName"] for gsi in request["GlobalSecondaryIndexes"]} == {
-        s.name for s in schema.GLOBAL_INDEXES
-    }
+    assert {gsi["IndexName"] for gsi in request["GlobalSecondaryIndexes"]} == {s.name for s in schema.GLOBAL_INDEXES}
     defined = {a["AttributeName"] for a in request["AttributeDefinitions"]}
     assert defined == set(schema.key_attributes())

@@ -119,12 +119,8 @@ def test_amazon_supports_its_documented_languages(
     assert len(AMAZON_LANGUAGES) == 75
 
 
-@pytest.mark.parametrize(
-    "code", ["ThrottlingException", "ServiceUnavailableException", "InternalServerException"]
-)
-def test_amazon_outages_become_provider_unavailable(
-    translate_client: Any, stubber: Stubber, code: str
-) -> None:
+@pytest.mark.parametrize("code", ["ThrottlingException", "ServiceUnavailableException", "InternalServerException"])
+def test_amazon_outages_become_provider_unavailable(translate_client: Any, stubber: Stubber, code: str) -> None:
     # Given Amazon answering with a throttling or server error (after botocore's retries)
     stubber.add_client_error("translate_text", service_error_code=code, http_status_code=500)
     # When a message is translated
@@ -133,9 +129,7 @@ def test_amazon_outages_become_provider_unavailable(
         AmazonTranslate(translate_client).translate("Dobrý den", "cs", "pl")
 
 
-def test_amazon_unsupported_pair_becomes_unsupported_language(
-    translate_client: Any, stubber: Stubber
-) -> None:
+def test_amazon_unsupported_pair_becomes_unsupported_language(translate_client: Any, stubber: Stubber) -> None:
     # Given Amazon refusing the pair
     stubber.add_client_error(
         "translate_text",
@@ -150,9 +144,7 @@ def test_amazon_unsupported_pair_becomes_unsupported_language(
     assert raised.value.language == "cs"
 
 
-def test_amazon_low_detection_confidence_becomes_undetermined(
-    translate_client: Any, stubber: Stubber
-) -> None:
+def test_amazon_low_detection_confidence_becomes_undetermined(translate_client: Any, stubber: Stubber) -> None:
     # Given Amazon unable to detect the source language
     stubber.add_client_error(
         "translate_text", service_error_code="DetectedLanguageLowConfidenceException", http_status_code=400
@@ -202,9 +194,7 @@ def _long_polish_text(sentences: int) -> str:
     return "\n\n".join(paragraphs)
 
 
-def test_amazon_splits_oversize_text_and_joins_the_translations(
-    translate_client: Any, stubber: Stubber
-) -> None:
+def test_amazon_splits_oversize_text_and_joins_the_translations(translate_client: Any, stubber: Stubber) -> None:
     # Given a text of more than 20,000 bytes in sentences and paragraphs
     text = _long_polish_text(300)
     assert utf8_size(text) > 2 * MAX_REQUEST_BYTES
@@ -227,9 +217,7 @@ def test_amazon_splits_oversize_text_and_joins_the_translations(
     assert translated.split() == [f"<part-{index}>" for index in range(len(pieces))]
 
 
-def test_amazon_cuts_text_without_spaces_on_code_point_boundaries(
-    translate_client: Any, stubber: Stubber
-) -> None:
+def test_amazon_cuts_text_without_spaces_on_code_point_boundaries(translate_client: Any, stubber: Stubber) -> None:
     # Given 12,000 bytes of emoji with no whitespace at all (4 bytes each)
     text = "😀" * 3_000
     sent: list[str] = []
@@ -432,9 +420,7 @@ def test_google_invalid_api_key_becomes_provider_unavailable() -> None:
 @responses.activate
 def test_google_invalid_language_value_becomes_unsupported_language() -> None:
     # Given Google refusing a language code
-    responses.post(
-        GOOGLE_ENDPOINT, status=400, json=_google_error(400, "Invalid Value", "invalid", "INVALID_ARGUMENT")
-    )
+    responses.post(GOOGLE_ENDPOINT, status=400, json=_google_error(400, "Invalid Value", "invalid", "INVALID_ARGUMENT"))
     # When a message is translated
     # Then the source language is named as unsupported
     with pytest.raises(UnsupportedLanguage) as raised:
@@ -511,11 +497,7 @@ def test_deepl_pro_key_uses_the_pro_endpoint_and_deepl_target_codes(target: str,
     responses.post(
         PRO_ENDPOINT,
         json=_deepl_ok("ok", detected="HU"),
-        match=[
-            matchers.json_params_matcher(
-                {"text": ["Köszönöm"], "source_lang": "HU", "target_lang": deepl_code}
-            )
-        ],
+        match=[matchers.json_params_matcher({"text": ["Köszönöm"], "source_lang": "HU", "target_lang": deepl_code})],
     )
     # When a Hungarian message is translated into one of our targets
     # Then DeepL's target code is sent (English needs a variant)
@@ -559,9 +541,7 @@ def test_deepl_throttling_and_server_errors_are_retried_then_unavailable(status:
 def test_deepl_rejected_key_is_unavailable_and_bad_request_is_an_error() -> None:
     # Given DeepL rejecting the key, then a malformed request
     responses.post(PRO_ENDPOINT, status=403, json={"message": "Authorization failed"})
-    responses.post(
-        PRO_ENDPOINT, status=400, json={"message": "Bad request. Reason: Value for 'text' not supported."}
-    )
+    responses.post(PRO_ENDPOINT, status=400, json={"message": "Bad request. Reason: Value for 'text' not supported."})
     deepl = DeepLTranslate(DEEPL_PRO_KEY)
     # Then the first is an outage of this provider, the second a bug of ours
     with pytest.raises(ProviderUnavailable, match="authentication key"):

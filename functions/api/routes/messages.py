@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
-from message_center.api.schemas import MessageOut, NewMessage
+from message_center.api.schemas import MessageOut, NewMessage, TranslationOut
 from message_center.services.messaging import StartConversation
 
 from ..context import attachments_url, caller_id, count_sent, replayed_header, respond, services
@@ -44,15 +44,33 @@ def write_new_message(
 @router.get("/messaging/messages/<messageId>", summary="Get one message")
 def get_message(messageId: MessageId) -> Response[MessageOut]:
     return respond(
-        MessageOut.from_message(
-            services().messaging.get_message(caller_id(router), messageId), attachments_url(router)
-        )
+        MessageOut.from_message(services().messaging.get_message(caller_id(router), messageId), attachments_url(router))
     )
 
 
-@router.delete(
-    "/messaging/messages/<messageId>", summary="Delete a message for me (the interlocutor still sees it)"
-)
+@router.delete("/messaging/messages/<messageId>", summary="Delete a message for me (the interlocutor still sees it)")
 def delete_message(messageId: MessageId) -> Response[None]:
     services().messaging.delete_message(caller_id(router), messageId)
     return Response(status_code=204)
+
+
+@router.get(
+    "/messaging/messages/<messageId>/translations/<language>",
+    summary="Translate a message into Polish, English or Ukrainian",
+    description="Machine translation of the text (never of attachments); the original is unchanged. "
+    "Each message is translated into a language once: repeating the request costs nothing.",
+)
+def translate_message(
+    messageId: MessageId,
+    language: Annotated[str, Path(max_length=8, description="pl, en or uk")],
+) -> Response[TranslationOut]:
+    result = services().translation.translate(caller_id(router), messageId, language.lower())
+    return respond(
+        TranslationOut(
+            text=result.text,
+            source_language=result.source_language,
+            target_language=result.target_language,
+            provider=result.provider,
+            machine_translated=result.machine_translated,
+        )
+    )

@@ -53,9 +53,7 @@ def list_threads(
     ] = None,
     interlocutor_login: Annotated[
         str | None,
-        Query(
-            alias="interlocutor.login", max_length=64, description="Extension: the counterpart's full login"
-        ),
+        Query(alias="interlocutor.login", max_length=64, description="Extension: the counterpart's full login"),
     ] = None,
     unread: Annotated[bool, Query(description="Extension: only unread threads")] = False,
     without_my_reply: Annotated[
@@ -79,9 +77,7 @@ def list_threads(
             limit=limit,
         ),
     )
-    return respond(
-        ThreadsList(threads=[_thread(e) for e in page.entries], offset=page.offset, limit=page.limit)
-    )
+    return respond(ThreadsList(threads=[_thread(e) for e in page.entries], offset=page.offset, limit=page.limit))
 
 
 @router.get("/messaging/threads/<threadId>", summary="Get one of my threads")

@@ -36,6 +36,7 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/messaging/messages"),
     Route("GET", "/messaging/messages/{messageId}"),
     Route("DELETE", "/messaging/messages/{messageId}"),
+    Route("GET", "/messaging/messages/{messageId}/translations/{language}"),
     Route("POST", "/messaging/message-attachments"),
     Route("PUT", "/messaging/message-attachments/{attachmentId}"),
     Route("GET", "/messaging/message-attachments/{attachmentId}"),

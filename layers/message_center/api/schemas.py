@@ -107,6 +107,14 @@ class AttachmentInfo(WireModel):
     status: str
 
 
+class TranslationOut(WireModel):
+    text: str
+    source_language: str
+    target_language: str
+    provider: str
+    machine_translated: bool
+
+
 class MessageOut(WireModel):
     id: str
     status: MessageStatus
@@ -119,6 +127,11 @@ class MessageOut(WireModel):
     relates_to: RelatesToOut
     has_additional_attachments: bool = False
     attachments: list[AttachmentInfo] = Field(default_factory=list)
+    language: str = Field(description="Extension: the detected language (ISO 639-1) or und.")
+    translation: TranslationOut | None = Field(
+        default=None,
+        description="Extension: the automatic translation into the reader's preferred language; `text` stays original.",
+    )
 
     @classmethod
     def from_message(cls, message: Message, attachments_url: str) -> MessageOut:
@@ -137,6 +150,8 @@ class MessageOut(WireModel):
                 offer=IdOut(id=relates.offer_id) if relates.offer_id else None,
                 order=IdOut(id=relates.order_id) if relates.order_id else None,
             ),
+            language=message.language,
+            translation=_auto_translation(message),
             attachments=[
                 AttachmentInfo(
                     file_name=a.file_name,
@@ -147,6 +162,19 @@ class MessageOut(WireModel):
                 for a in message.attachments
             ],
         )
+
+
+def _auto_translation(message: Message) -> TranslationOut | None:
+    translation = message.translation(message.auto_translation) if message.auto_translation else None
+    if translation is None:
+        return None
+    return TranslationOut(
+        text=translation.text,
+        source_language=translation.source_language,
+        target_language=translation.language,
+        provider=translation.provider,
+        machine_translated=True,
+    )
 
 
 class MessagesList(WireModel):

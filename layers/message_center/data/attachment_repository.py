@@ -57,9 +57,7 @@ class AttachmentRepository:
         """Store the content check's result once; None if another request decided first."""
         item = AttachmentItem(*attachment_key(attachment_id))
         actions: list[Action] = [AttachmentItem.status.set(status.value)]
-        actions.append(
-            AttachmentItem.mime_type.set(mime_type) if mime_type else AttachmentItem.mime_type.remove()
-        )
+        actions.append(AttachmentItem.mime_type.set(mime_type) if mime_type else AttachmentItem.mime_type.remove())
         actions.append(AttachmentItem.refusal.set(refusal) if refusal else AttachmentItem.refusal.remove())
         try:
             item.update(actions=actions, condition=AttachmentItem.status == AttachmentStatus.NEW.value)

@@ -33,9 +33,7 @@ class DeviceRepository:
         """A Query on the owner's partition, device items only."""
         return [
             _to_device(item)
-            for item in DeviceItem.query(
-                f"USER#{owner_id}", DeviceItem.sk.startswith("DEVICE#"), consistent_read=True
-            )
+            for item in DeviceItem.query(f"USER#{owner_id}", DeviceItem.sk.startswith("DEVICE#"), consistent_read=True)
         ]
 
     def get(self, owner_id: str, device_id: str) -> Device | None:

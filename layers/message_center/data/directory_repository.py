@@ -68,9 +68,7 @@ class DirectoryRepository:
             item = OfferItem.get(f"OFFER#{offer_id}", "OFFER")
         except DoesNotExist:
             return None
-        return Offer(
-            id=offer_id, seller_id=item.seller_id, marketplace=Marketplace(item.marketplace), title=item.title
-        )
+        return Offer(id=offer_id, seller_id=item.seller_id, marketplace=Marketplace(item.marketplace), title=item.title)
 
     def get_order(self, order_id: str) -> Order | None:
         try:

@@ -161,6 +161,12 @@ class MessageAttachmentAttribute(MapAttribute[str, Any]):
     status = UnicodeAttribute()
 
 
+class TranslationAttribute(MapAttribute[str, Any]):
+    text = UnicodeAttribute()
+    source_language = UnicodeAttribute(attr_name="sourceLanguage")
+    provider = UnicodeAttribute()
+
+
 class MessageItem(_TableItem):
     message_id = UnicodeAttribute(attr_name="messageId")
     thread_id = UnicodeAttribute(attr_name="threadId")
@@ -175,6 +181,10 @@ class MessageItem(_TableItem):
     relates_to = RelatesToAttribute(attr_name="relatesTo", default=dict)
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
     attachments = ListAttribute(of=MessageAttachmentAttribute, default=list)
+    language = UnicodeAttribute(null=True)
+    # target language → translation; each (message, language) is translated at most once.
+    translations = MapAttribute[str, Any](null=True)
+    auto_translation = UnicodeAttribute(null=True, attr_name="autoTranslation")
 
 
 class MessageRefItem(_TableItem):
@@ -213,6 +223,13 @@ class DeviceOwnerItem(_TableItem):
     owner_id = UnicodeAttribute(attr_name="ownerId")
 
 
+class QuotaItem(_TableItem):
+    """Characters translated for a user on one day (``QUOTA#<user>#<day>``)."""
+
+    characters = NumberAttribute(default=0)
+    expires_at = TTLAttribute(null=True, attr_name=schema.TTL_ATTRIBUTE)
+
+
 ALL_ITEM_CLASSES: tuple[type[_TableItem], ...] = (
     UserItem,
     LoginItem,
@@ -229,6 +246,7 @@ ALL_ITEM_CLASSES: tuple[type[_TableItem], ...] = (
     AttachmentItem,
     DeviceItem,
     DeviceOwnerItem,
+    QuotaItem,
 )
 
 

@@ -10,7 +10,7 @@ from enum import Enum
 from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError
+from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
@@ -18,7 +18,7 @@ from ..domain.attachments import AttachmentStatus, MessageAttachment
 from ..domain.errors import ConcurrencyError
 from ..domain.ids import highest_id_at, lowest_id_at, to_wire_datetime
 from ..domain.inbox import EntryChange
-from ..domain.models import InboxEntry, Message, MessageStatus, MessageType, RelatesTo
+from ..domain.models import InboxEntry, Message, MessageStatus, MessageTranslation, MessageType, RelatesTo
 from ..domain.rules import pair_key
 from .attachment_repository import attachment_key, usable_by, use_in_message_actions
 from .errors import CONDITION_FAILED, TRANSACTION_CONFLICT
@@ -148,6 +148,17 @@ def _to_message(item: MessageItem) -> Message:
             )
             for a in item.attachments or ()
         ),
+        language=item.language or "und",
+        translations=tuple(
+            MessageTranslation(
+                language=language,
+                text=value["text"],
+                source_language=value["sourceLanguage"],
+                provider=value["provider"],
+            )
+            for language, value in sorted((item.translations.as_dict() if item.translations else {}).items())
+        ),
+        auto_translation=item.auto_translation,
     )
 
 
@@ -183,6 +194,7 @@ def _to_message_item(message: Message, owner_id: str, recipient_id: str) -> Mess
             }
             for a in message.attachments
         ],
+        language=message.language,
     )
 
 
@@ -224,9 +236,7 @@ class ThreadRepository:
             InboxFilter.UNREAD_AWAITING_REPLY: InboxEntryItem.unread_awaiting_index,
         }[inbox_filter]
         # Every inbox index sorts by the same attribute, so the model's attribute states the bound.
-        range_condition = (
-            InboxEntryItem.inbox_activity < to_wire_datetime(before) if before is not None else None
-        )
+        range_condition = InboxEntryItem.inbox_activity < to_wire_datetime(before) if before is not None else None
         results = index.query(
             owner_id,
             range_key_condition=range_condition,
@@ -287,6 +297,50 @@ class ThreadRepository:
         except DoesNotExist:
             return None
 
+    def save_translation(
+        self,
+        owner_id: str,
+        thread_id: str,
+        message_id: str,
+        translation: MessageTranslation,
+        *,
+        automatic: bool,
+    ) -> bool:
+        """Keep a translation on the owner's copy; False if the copy is gone."""
+        item = MessageItem(_mailbox(owner_id, thread_id), f"MSG#{message_id}")
+        value = {
+            "text": translation.text,
+            "sourceLanguage": translation.source_language,
+            "provider": translation.provider,
+        }
+        try:
+            item.update(
+                actions=[
+                    MessageItem.translations[translation.language].set(value),
+                    *([MessageItem.auto_translation.set(translation.language)] if automatic else []),
+                ],
+                condition=MessageItem.pk.exists() & MessageItem.translations.exists(),
+            )
+        except UpdateError as error:
+            if error.cause_response_code != CONDITION_FAILED:
+                raise
+            # No map yet (or no copy): create the map in one go, only if the copy exists.
+            try:
+                item.update(
+                    actions=[
+                        MessageItem.translations.set({translation.language: value}),
+                        *([MessageItem.auto_translation.set(translation.language)] if automatic else []),
+                    ],
+                    condition=MessageItem.pk.exists() & MessageItem.translations.does_not_exist(),
+                )
+            except UpdateError as again:
+                if again.cause_response_code != CONDITION_FAILED:
+                    raise
+                return self.get_message(owner_id, thread_id, message_id) is not None and self.save_translation(
+                    owner_id, thread_id, message_id, translation, automatic=automatic
+                )
+        return True
+
     def delete_message_copy(self, owner_id: str, thread_id: str, message_id: str) -> bool:
         """Remove the owner's copy only; False when it was already gone."""
         item = MessageItem(_mailbox(owner_id, thread_id), f"MSG#{message_id}")
@@ -338,9 +392,7 @@ class ThreadRepository:
                     )
                 if new.new_thread:
                     transaction.save(
-                        PairItem(
-                            f"PAIR#{pair_key(author_id, recipient_id)}", "PAIR", thread_id=message.thread_id
-                        ),
+                        PairItem(f"PAIR#{pair_key(author_id, recipient_id)}", "PAIR", thread_id=message.thread_id),
                         condition=PairItem.pk.does_not_exist(),
                     )
                     transaction.save(
@@ -373,9 +425,7 @@ class ThreadRepository:
                         condition=MessageItem.pk.does_not_exist(),
                     )
                 transaction.save(
-                    MessageRefItem(
-                        f"MSG#{message.id}", "MSG", thread_id=message.thread_id, participants=participants
-                    ),
+                    MessageRefItem(f"MSG#{message.id}", "MSG", thread_id=message.thread_id, participants=participants),
                     condition=MessageRefItem.pk.does_not_exist(),
                 )
                 for attachment in message.attachments:

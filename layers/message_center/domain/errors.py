@@ -49,3 +49,15 @@ class UnsupportedMediaTypeError(MessageCenterError):
     """The request body's media type is not one the resource accepts (415)."""
 
     code = "UNSUPPORTED_MEDIA_TYPE"
+
+
+class RateLimitedError(MessageCenterError):
+    """The caller used up an allowance (429)."""
+
+    code = "RATE_LIMITED"
+
+
+class ServiceUnavailableError(MessageCenterError):
+    """A service we depend on is down right now; retrying later works (503)."""
+
+    code = "SERVICE_UNAVAILABLE"

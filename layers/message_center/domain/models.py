@@ -96,6 +96,16 @@ class InboxEntry:
 
 
 @dataclass(frozen=True)
+class MessageTranslation:
+    """A machine translation of a message's text, kept on the reader's copy."""
+
+    language: str
+    text: str
+    source_language: str
+    provider: str
+
+
+@dataclass(frozen=True)
 class Message:
     """A message as one participant holds it (each participant has their own copy)."""
 
@@ -111,6 +121,13 @@ class Message:
     relates_to: RelatesTo = field(default_factory=RelatesTo)
     subject: str | None = None
     attachments: tuple[MessageAttachment, ...] = ()
+    language: str = "und"  # detected from the text: ISO 639-1, or "und"
+    translations: tuple[MessageTranslation, ...] = ()
+    # Set on a recipient's copy translated automatically into their preferred language.
+    auto_translation: str | None = None
+
+    def translation(self, language: str) -> MessageTranslation | None:
+        return next((t for t in self.translations if t.language == language), None)
 
     @property
     def is_own(self) -> bool:

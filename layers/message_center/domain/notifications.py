@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
-from .models import Language, Message
+from .models import Language, Message, MessageTranslation
 
 PREVIEW_LENGTH = 120
 
@@ -27,6 +27,8 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "footer": "Twój adres e-mail nie jest widoczny dla rozmówcy.",
         "attachment_only": "Załącznik",
         "push_title": "Wiadomość od {login}",
+        "translated": "Tłumaczenie maszynowe (z języka: {source}):",
+        "original": "Oryginał:",
     },
     Language.EN: {
         "subject": "New message from {login}",
@@ -39,6 +41,8 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "footer": "Your e-mail address is not shown to the other person.",
         "attachment_only": "Attachment",
         "push_title": "Message from {login}",
+        "translated": "Machine translation (from: {source}):",
+        "original": "Original:",
     },
     Language.UK: {
         "subject": "Нове повідомлення від {login}",
@@ -51,6 +55,8 @@ _TEXTS: dict[Language, dict[str, str]] = {
         "footer": "Ваша адреса електронної пошти не показується співрозмовнику.",
         "attachment_only": "Вкладення",
         "push_title": "Повідомлення від {login}",
+        "translated": "Машинний переклад (з мови: {source}):",
+        "original": "Оригінал:",
     },
 }
 
@@ -70,6 +76,7 @@ class EmailCopy:
     attachment_links: tuple[tuple[str, str], ...] = ()  # (file name, URL)
     offer_title: str | None = None
     unsubscribe_url: str | None = None
+    translation: MessageTranslation | None = None  # shown first, the original below it
 
 
 def subject(copy: EmailCopy) -> str:
@@ -118,7 +125,15 @@ def build_email(copy: EmailCopy) -> EmailMessage:
 
 
 def _text_body(copy: EmailCopy, texts: dict[str, str]) -> str:
-    lines = [texts["wrote"].format(login=copy.author_login), "", copy.message.text, ""]
+    lines = [texts["wrote"].format(login=copy.author_login), ""]
+    if copy.translation is not None:
+        lines += [
+            texts["translated"].format(source=copy.translation.source_language),
+            copy.translation.text,
+            "",
+            texts["original"],
+        ]
+    lines += [copy.message.text, ""]
     if copy.attachment_links:
         lines.append(texts["attachments"])
         lines.extend(f"- {name}: {url}" for name, url in copy.attachment_links)
@@ -129,14 +144,15 @@ def _text_body(copy: EmailCopy, texts: dict[str, str]) -> str:
 
 def _html_body(copy: EmailCopy, texts: dict[str, str]) -> str:
     escape = html.escape
-    paragraphs = "".join(
-        f"<p>{escape(p).replace(chr(10), '<br>')}</p>" for p in copy.message.text.split("\n\n")
-    )
+    paragraphs = _paragraphs(copy.message.text)
+    if copy.translation is not None:
+        paragraphs = (
+            f"<p><em>{escape(texts['translated'].format(source=copy.translation.source_language))}</em></p>"
+            f"{_paragraphs(copy.translation.text)}<p><em>{escape(texts['original'])}</em></p>{paragraphs}"
+        )
     attachments = ""
     if copy.attachment_links:
-        items = "".join(
-            f'<li><a href="{escape(url)}">{escape(name)}</a></li>' for name, url in copy.attachment_links
-        )
+        items = "".join(f'<li><a href="{escape(url)}">{escape(name)}</a></li>' for name, url in copy.attachment_links)
         attachments = f"<p>{escape(texts['attachments'])}</p><ul>{items}</ul>"
     return (
         f'<!doctype html><html lang="{copy.language.value}"><body>'
@@ -146,6 +162,10 @@ def _html_body(copy: EmailCopy, texts: dict[str, str]) -> str:
         f"{escape(texts['open'])}</a></p><p><small>{escape(texts['footer'])}</small></p>"
         "</body></html>"
     )
+
+
+def _paragraphs(text: str) -> str:
+    return "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in text.split("\n\n"))
 
 
 def preview(message: Message) -> str:
@@ -206,6 +226,4 @@ def sns_message(push: PushNotification) -> str:
         },
         ensure_ascii=False,
     )
-    return json.dumps(
-        {"default": push.preview, "APNS": apns, "APNS_SANDBOX": apns, "GCM": fcm}, ensure_ascii=False
-    )
+    return json.dumps({"default": push.preview, "APNS": apns, "APNS_SANDBOX": apns, "GCM": fcm}, ensure_ascii=False)

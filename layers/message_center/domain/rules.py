@@ -87,9 +87,7 @@ def seller_writes_to_buyer(seller: User, buyer: User | None, order: Order | None
     if order is None or order.seller_id != seller.id:
         raise NotFoundError("Order not found.", code="ORDER_NOT_FOUND")
     if order.buyer_id != buyer.id:
-        raise ForbiddenError(
-            "This order was not placed by the named recipient.", code="ORDER_NOT_WITH_RECIPIENT"
-        )
+        raise ForbiddenError("This order was not placed by the named recipient.", code="ORDER_NOT_WITH_RECIPIENT")
     return ConversationStart(
         recipient_id=buyer.id,
         type=MessageType.MESSAGE_CENTER,
@@ -97,9 +95,7 @@ def seller_writes_to_buyer(seller: User, buyer: User | None, order: Order | None
     )
 
 
-def write_to_existing_interlocutor(
-    author: User, recipient: User | None, thread_id: str | None
-) -> ConversationStart:
+def write_to_existing_interlocutor(author: User, recipient: User | None, thread_id: str | None) -> ConversationStart:
     """Naming only a login is allowed when the pair already talks: the message joins that thread."""
     if recipient is None:
         raise NotFoundError("Recipient not found.", code="RECIPIENT_NOT_FOUND")
@@ -111,6 +107,4 @@ def write_to_existing_interlocutor(
             "the buyer in recipient.login together with order.id.",
             code="CONVERSATION_CONTEXT_REQUIRED",
         )
-    return ConversationStart(
-        recipient_id=recipient.id, type=MessageType.MESSAGE_CENTER, relates_to=RelatesTo()
-    )
+    return ConversationStart(recipient_id=recipient.id, type=MessageType.MESSAGE_CENTER, relates_to=RelatesTo())

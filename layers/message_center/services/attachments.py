@@ -63,9 +63,7 @@ class AttachmentService:
         self._repository.create(attachment)
         return Declared(attachment, self._files.upload_form(attachment.id, size, declared_format.mime_type))
 
-    def upload(
-        self, owner_id: str, attachment_id: str, content: bytes, content_type: str | None
-    ) -> Attachment:
+    def upload(self, owner_id: str, attachment_id: str, content: bytes, content_type: str | None) -> Attachment:
         """Take the bytes of a declared attachment: exactly the declared size, checked by content."""
         attachment = self._own(owner_id, attachment_id)
         media_type = (content_type or "").split(";")[0].strip().lower()
@@ -109,14 +107,9 @@ class AttachmentService:
         self._repository.create(attachment)
         mime_type = inspection.format.mime_type
         self._files.put_upload(attachment.id, content, mime_type, content_disposition(name))
-        return (
-            self._repository.record_verdict(attachment.id, AttachmentStatus.SAFE, mime_type, None)
-            or attachment
-        )
+        return self._repository.record_verdict(attachment.id, AttachmentStatus.SAFE, mime_type, None) or attachment
 
-    def prepare_for_message(
-        self, author_id: str, attachment_ids: tuple[str, ...]
-    ) -> tuple[MessageAttachment, ...]:
+    def prepare_for_message(self, author_id: str, attachment_ids: tuple[str, ...]) -> tuple[MessageAttachment, ...]:
         """Check that a message may carry these attachments and move their files to the stored
         prefix; the message's transaction then binds them (and re-checks, against races)."""
         if len(attachment_ids) > MAX_ATTACHMENTS_PER_MESSAGE:
@@ -131,12 +124,8 @@ class AttachmentService:
             attachment = self._usable(author_id, attachment_id)
             mime_type = attachment.mime_type or "application/octet-stream"
             if not self._files.promote(attachment.id, mime_type, content_disposition(attachment.file_name)):
-                raise ValidationError(
-                    "The attachment has expired; upload it again.", code="ATTACHMENT_EXPIRED"
-                )
-            prepared.append(
-                MessageAttachment(id=attachment.id, file_name=attachment.file_name, mime_type=mime_type)
-            )
+                raise ValidationError("The attachment has expired; upload it again.", code="ATTACHMENT_EXPIRED")
+            prepared.append(MessageAttachment(id=attachment.id, file_name=attachment.file_name, mime_type=mime_type))
         return tuple(prepared)
 
     def download_url(self, caller_id: str, attachment_id: str) -> str:
@@ -214,9 +203,7 @@ class AttachmentService:
                 attachment.id, AttachmentStatus.SAFE, inspection.format.mime_type, None
             )
         else:
-            refusal = (
-                inspection.refusal if inspection else "The uploaded file does not have the declared size."
-            )
+            refusal = inspection.refusal if inspection else "The uploaded file does not have the declared size."
             decided = self._repository.record_verdict(attachment.id, AttachmentStatus.UNSAFE, None, refusal)
         if decided is not None:
             return decided

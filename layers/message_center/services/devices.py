@@ -38,9 +38,7 @@ class DeviceService:
         previous_owner = self._repository.owner_of(identifier)
         known = existing or (self._repository.get(previous_owner, identifier) if previous_owner else None)
         try:
-            endpoint_arn = self._push.ensure_endpoint(
-                application, token, known.endpoint_arn if known else None
-            )
+            endpoint_arn = self._push.ensure_endpoint(application, token, known.endpoint_arn if known else None)
         except EndpointConflict as error:
             raise ConflictError(
                 "This device is already registered in a way we cannot update; try again later.",

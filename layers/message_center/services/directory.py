@@ -11,12 +11,8 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, 
 from ..data.directory_repository import DirectoryRepository
 from ..domain.models import Language, Marketplace, Offer, Order, User
 
-Login = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w.\-]+$")
-]
-EntityId = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w.\-]+$")
-]
+Login = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w.\-]+$")]
+EntityId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[\w.\-]+$")]
 
 
 class _Entry(BaseModel):
@@ -77,9 +73,7 @@ def _reference_problems(document: DirectoryDocument) -> list[str]:
         if order.buyer.casefold() == order.seller.casefold():
             problems.append(f"{label}: buyer and seller are the same user")
         problems.extend(
-            f"{label}: offer {offer_id!r} is not in offers"
-            for offer_id in order.offers
-            if offer_id not in offer_ids
+            f"{label}: offer {offer_id!r} is not in offers" for offer_id in order.offers if offer_id not in offer_ids
         )
     return problems
 

@@ -107,8 +107,7 @@ class InboundMailService:
             return Decision(route)
         try:
             attachment_ids = tuple(
-                self._attachments.store_received(sender.id, a.filename, a.content).id
-                for a in mail.attachments
+                self._attachments.store_received(sender.id, a.filename, a.content).id for a in mail.attachments
             )
             result = self._messaging.deliver_mail(
                 sender.id, route.recipient_id, _text(mail), attachment_ids, mail_id, thread_id=route.thread_id

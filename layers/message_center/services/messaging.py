@@ -19,6 +19,7 @@ from ..data.thread_repository import (
 from ..domain import inbox, rules
 from ..domain.errors import ConcurrencyError, ConflictError, NotFoundError, ValidationError
 from ..domain.ids import is_valid_id, new_id, utc_now
+from ..domain.language import detect_language
 from ..domain.models import (
     InboxEntry,
     InboxPage,
@@ -174,9 +175,7 @@ class MessagingService:
             author,
             recipient,
             clean_text,
-            rules.ConversationStart(
-                recipient_id=recipient.id, type=MessageType.MESSAGE_CENTER, relates_to=RelatesTo()
-            ),
+            rules.ConversationStart(recipient_id=recipient.id, type=MessageType.MESSAGE_CENTER, relates_to=RelatesTo()),
             idempotency_key,
             request_hash,
             attachment_ids,
@@ -236,9 +235,7 @@ class MessagingService:
         if recipient is None or recipient.id == author.id:
             raise NotFoundError("Recipient not found.", code="RECIPIENT_NOT_FOUND")
         clean_text = rules.normalize_text(text)
-        start = rules.ConversationStart(
-            recipient_id=recipient.id, type=MessageType.MAIL, relates_to=RelatesTo()
-        )
+        start = rules.ConversationStart(recipient_id=recipient.id, type=MessageType.MAIL, relates_to=RelatesTo())
         return self._store(
             author, recipient, clean_text, start, key, request_hash, attachment_ids, known_thread_id=thread_id
         )
@@ -260,9 +257,7 @@ class MessagingService:
     ) -> tuple[rules.ConversationStart, User | None, str | None]:
         """The allowed start, plus what was read on the way (the recipient, the pair's thread)
         so that storing the message does not read it again."""
-        if request.offer_id is not None and (
-            request.order_id is not None or request.recipient_login is not None
-        ):
+        if request.offer_id is not None and (request.order_id is not None or request.recipient_login is not None):
             raise ValidationError(
                 "Name either offer.id (ask a question) or order.id (ask about a purchase), not both.",
                 code="AMBIGUOUS_CONTEXT",
@@ -299,9 +294,7 @@ class MessagingService:
         never changes once created)."""
         for _ in range(_MAX_ATTEMPTS):
             # Re-checked on every attempt: a lost race may mean an attachment was taken meanwhile.
-            attachments = (
-                self._attachments.prepare_for_message(author.id, attachment_ids) if attachment_ids else ()
-            )
+            attachments = self._attachments.prepare_for_message(author.id, attachment_ids) if attachment_ids else ()
             sent_at = self._clock()
             thread_id = known_thread_id or self._threads.find_thread_of_pair(author.id, recipient.id)
             new_thread = thread_id is None
@@ -320,6 +313,7 @@ class MessagingService:
                 relates_to=start.relates_to,
                 subject=start.subject,
                 attachments=attachments,
+                language=detect_language(text),
             )
             claim = (
                 IdempotencyClaim(author.id, idempotency_key, request_hash, sent_at + self._idempotency_ttl)
@@ -373,9 +367,7 @@ class MessagingService:
             )
         message = self._threads.get_message(caller_id, record.thread_id, record.message_id)
         if message is None:  # the author deleted their copy since; the send still happened once
-            raise ConflictError(
-                "The message sent with this Idempotency-Key was deleted.", code="IDEMPOTENT_GONE"
-            )
+            raise ConflictError("The message sent with this Idempotency-Key was deleted.", code="IDEMPOTENT_GONE")
         return SendResult(message=message, replayed=True)
 
     def _participant_entry(self, caller_id: str, thread_id: str) -> InboxEntry:

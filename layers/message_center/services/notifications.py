@@ -8,7 +8,7 @@ one channel neither blocks nor repeats the other.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -20,7 +20,7 @@ from ..adapters.push import EndpointGone, SnsPush
 from ..data.device_repository import DeviceRepository
 from ..data.directory_repository import DirectoryRepository
 from ..domain import notifications, relay_addresses
-from ..domain.models import Message, User
+from ..domain.models import Message, MessageTranslation, User
 
 logger = Logger(child=True)
 
@@ -49,7 +49,9 @@ class NotificationService:
         signing_key: Callable[[], bytes],
         mail: MailSettings,
         persistence: BasePersistenceLayer,
+        translate: Callable[[Message, User], MessageTranslation | None] | None = None,
     ) -> None:
+        self._translate = translate
         self._directory = directory
         self._devices = devices
         self._mailer = mailer
@@ -85,6 +87,7 @@ class NotificationService:
             logger.warning("Recipient is not in the directory; nothing to notify", message_id=message.id)
             return
         failures: list[str] = []
+        message = self._auto_translated(message, recipient, failures)
         for channel, send in (("email", self._email), ("push", self._pushes)):
             try:
                 send(message, recipient)
@@ -95,6 +98,23 @@ class NotificationService:
                 failures.append(channel)
         if failures:
             raise ChannelFailed(", ".join(failures))
+
+    def _auto_translated(self, message: Message, recipient: User, failures: list[str]) -> Message:
+        """The copy with its translation for a recipient who prefers another language. A provider
+        outage never holds the notification back: it goes out untranslated and the record is retried,
+        which fills the translation in (the channels that worked do not repeat)."""
+        if self._translate is None:
+            return message
+        try:
+            translation = self._translate(message, recipient)
+        except Exception:
+            logger.exception("Automatic translation failed; notifying untranslated", message_id=message.id)
+            failures.append("translation")
+            return message
+        if translation is None:
+            return message
+        others = tuple(t for t in message.translations if t.language != translation.language)
+        return replace(message, translations=(*others, translation), auto_translation=translation.language)
 
     # -- e-mail ------------------------------------------------------------------------------
 
@@ -109,9 +129,7 @@ class NotificationService:
         domain = self._mail.relay_domain
         author_alias = self._directory.ensure_mail_alias(author)
         recipient_alias = self._directory.ensure_mail_alias(recipient)
-        offer = (
-            self._directory.get_offer(message.relates_to.offer_id) if message.relates_to.offer_id else None
-        )
+        offer = self._directory.get_offer(message.relates_to.offer_id) if message.relates_to.offer_id else None
         base = self._mail.public_api_url.rstrip("/")
         copy = notifications.EmailCopy(
             message=message,
@@ -119,20 +137,17 @@ class NotificationService:
             author_login=author.login,
             recipient_email=recipient.email,
             from_address=relay_addresses.alias_address(author_alias, domain),
-            reply_to=relay_addresses.reply_address(
-                message.thread_id, recipient_alias, self._signing_key(), domain
-            ),
+            reply_to=relay_addresses.reply_address(message.thread_id, recipient_alias, self._signing_key(), domain),
             relay_domain=domain,
             conversation_url=f"{base}/messaging/threads/{message.thread_id}/messages",
             attachment_links=tuple(
                 (a.file_name, f"{base}/messaging/message-attachments/{a.id}") for a in message.attachments
             ),
             offer_title=offer.title if offer else None,
+            translation=message.translation(message.auto_translation) if message.auto_translation else None,
             unsubscribe_url=self._mail.unsubscribe_url,
         )
-        ses_id = self._mailer.send(
-            notifications.build_email(copy), source=copy.from_address, recipient=recipient.email
-        )
+        ses_id = self._mailer.send(notifications.build_email(copy), source=copy.from_address, recipient=recipient.email)
         logger.info("E-mail copy sent", message_id=message.id, ses_message_id=ses_id)
         return {"sent": "yes"}
 

@@ -48,9 +48,7 @@ _UNAVAILABLE: Final = frozenset(
         "ExpiredTokenException",
     }
 )
-_UNSUPPORTED: Final = frozenset(
-    {"UnsupportedLanguagePairException", "DetectedLanguageLowConfidenceException"}
-)
+_UNSUPPORTED: Final = frozenset({"UnsupportedLanguagePairException", "DetectedLanguageLowConfidenceException"})
 
 
 def amazon_translate_client(region: str, endpoint_url: str | None = None) -> TranslateClient:
@@ -77,10 +75,7 @@ class AmazonTranslate:
         self._auto_detect = auto_detect
 
     def supports(self, source: str, target: str) -> bool:
-        if source == UNDETERMINED:
-            source_known = self._auto_detect
-        else:
-            source_known = normalize_code(source) in AMAZON_LANGUAGES
+        source_known = self._auto_detect if source == UNDETERMINED else normalize_code(source) in AMAZON_LANGUAGES
         return source_known and normalize_code(target) in AMAZON_LANGUAGES
 
     def translate(self, text: str, source: str, target: str) -> str:
@@ -94,9 +89,7 @@ class AmazonTranslate:
 
     def _translate_piece(self, text: str, source: str, target: str) -> str:
         try:
-            response = self._client.translate_text(
-                Text=text, SourceLanguageCode=source, TargetLanguageCode=target
-            )
+            response = self._client.translate_text(Text=text, SourceLanguageCode=source, TargetLanguageCode=target)
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
             if code in _UNAVAILABLE:

@@ -62,9 +62,7 @@ class DeepLTranslate:
     def translate(self, text: str, source: str, target: str) -> str:
         if not self.supports(source, target):
             raise UnsupportedLanguage(source if normalize_code(target) in DEEPL_TARGET_LANGUAGES else target)
-        return translate_in_pieces(
-            text, MAX_REQUEST_BYTES, lambda piece: self._request(piece, source, target)
-        )
+        return translate_in_pieces(text, MAX_REQUEST_BYTES, lambda piece: self._request(piece, source, target))
 
     def _request(self, text: str, source: str, target: str) -> str:
         body: dict[str, str | list[str]] = {"text": [text], "target_lang": deepl_target(target)}

@@ -37,9 +37,7 @@ GOOGLE_LANGUAGES: Final = frozenset(
 # code point is at most 4 bytes, so pieces of 5,000 bytes always stay under both.
 MAX_REQUEST_BYTES: Final = 5_000
 # Error reasons (errors[].reason) of the v2 error body that mean "not now" rather than "never".
-_QUOTA_REASONS: Final = frozenset(
-    {"rateLimitExceeded", "userRateLimitExceeded", "dailyLimitExceeded", "quotaExceeded"}
-)
+_QUOTA_REASONS: Final = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "dailyLimitExceeded", "quotaExceeded"})
 
 
 class GoogleTranslate:
@@ -58,9 +56,7 @@ class GoogleTranslate:
     def translate(self, text: str, source: str, target: str) -> str:
         if not self.supports(source, target):
             raise UnsupportedLanguage(source if normalize_code(target) in GOOGLE_LANGUAGES else target)
-        return translate_in_pieces(
-            text, MAX_REQUEST_BYTES, lambda piece: self._request(piece, source, target)
-        )
+        return translate_in_pieces(text, MAX_REQUEST_BYTES, lambda piece: self._request(piece, source, target))
 
     def _request(self, text: str, source: str, target: str) -> str:
         body: dict[str, str] = {"q": text, "target": normalize_code(target), "format": "text"}

@@ -115,9 +115,7 @@ class TranslationRouter:
         self._providers = tuple(providers)
         self._on_characters = on_characters
         self._breakers = {
-            provider.name: CircuitBreaker(
-                failure_threshold=failure_threshold, cool_down=cool_down, clock=clock
-            )
+            provider.name: CircuitBreaker(failure_threshold=failure_threshold, cool_down=cool_down, clock=clock)
             for provider in providers
         }
 

@@ -129,8 +129,7 @@ def _decode_words(value: str, defects: list[MailDefect]) -> str:
         defects.append(MailDefect.MALFORMED_HEADER)
         return value
     return "".join(
-        chunk if isinstance(chunk, str) else decode_bytes(chunk, charset, defects)
-        for chunk, charset in chunks
+        chunk if isinstance(chunk, str) else decode_bytes(chunk, charset, defects) for chunk, charset in chunks
     )
 
 

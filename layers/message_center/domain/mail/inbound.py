@@ -268,9 +268,7 @@ def _size_of(part: Message) -> int:
         return 0
 
 
-def _visit_leaf(
-    part: Message, info: headers.PartInfo, walk: _Walk, *, collect_text: bool, inline: bool
-) -> None:
+def _visit_leaf(part: Message, info: headers.PartInfo, walk: _Walk, *, collect_text: bool, inline: bool) -> None:
     content_type = info.content_type
     is_file = info.disposition == "attachment" or info.filename is not None
     if content_type.startswith("message/"):
@@ -325,8 +323,7 @@ def _check_attachments(walk: _Walk, max_bytes: int, max_count: int) -> list[Mail
         if len(candidate.content) > max_bytes:
             refusal = (
                 RefusalReason.TOO_LARGE,
-                f"The file is {len(candidate.content)} bytes; "
-                f"attachments may have at most {max_bytes} bytes.",
+                f"The file is {len(candidate.content)} bytes; attachments may have at most {max_bytes} bytes.",
             )
         elif len(accepted) >= max_count:
             refusal = (RefusalReason.TOO_MANY, f"A message can have at most {max_count} attachments.")

@@ -1,0 +1,64 @@
+"""The local runtime starts the SMTP server (SES receiving stand-in) with the handlers' environment.
+
+Kept apart from test_local_smtp.py: a runtime resets the process-wide emulator state.
+"""
+
+from __future__ import annotations
+
+import smtplib
+
+from local_runtime import emulator
+from local_runtime.runtime import LocalRuntime
+from tests.integration.test_local_smtp import WAIT_SECONDS, _Handler, _mail
+
+
+def _runtime(tmp_path, inbound_mail_handler) -> LocalRuntime:
+    return LocalRuntime(
+        directory=None,
+        handler=lambda event, context: {"statusCode": 200, "body": "{}"},
+        stream_handler=None,
+        inbound_mail_handler=inbound_mail_handler,
+        outbox_dir=tmp_path / "outbox",
+    )
+
+
+def test_the_runtime_runs_the_smtp_server_with_the_handlers_environment(tmp_path):
+    handler = _Handler()
+    runtime = _runtime(tmp_path, handler)
+    state = runtime.start()
+    try:
+        assert state.smtp_port and runtime.smtp_server is not None
+        assert state.smtp_address == f"127.0.0.1:{state.smtp_port}"
+        to = f"u.seller@{state.relay_domain}"
+        with smtplib.SMTP(state.host, state.smtp_port, timeout=5) as client:
+            client.send_message(_mail(to), from_addr="anna@example.com", to_addrs=[to])
+        assert handler.called.wait(WAIT_SECONDS)
+        assert (
+            handler.environment["INBOUND_MAIL_BUCKET"]
+            == state.inbound_mail_bucket
+            == emulator.DEFAULT_INBOUND_MAIL_BUCKET
+        )
+        assert handler.environment["INBOUND_MAIL_PREFIX"] == "inbound/"
+        assert handler.environment["AWS_ENDPOINT_URL"] == state.aws_endpoint_url
+    finally:
+        runtime.stop()
+    assert runtime.smtp_server is None
+
+
+def test_without_the_inbound_mail_handler_mail_is_stored_only(tmp_path):
+    runtime = _runtime(tmp_path, "functions.not_yet_written.handler:lambda_handler")
+    state = runtime.start()
+    try:
+        assert runtime.inbound_mail_off_reason == "functions.not_yet_written.handler does not exist yet"
+        server = runtime.smtp_server
+        assert server is not None
+        to = f"u.seller@{state.relay_domain}"
+        with smtplib.SMTP(state.host, state.smtp_port, timeout=5) as client:
+            client.send_message(_mail(to), from_addr="anna@example.com", to_addrs=[to])
+        assert server.wait_until_idle(WAIT_SECONDS)
+        (delivery,) = server.deliveries
+        assert (delivery.delivered, delivery.attempts) == (False, 0)
+        s3 = emulator.s3_client(state.aws_endpoint_url, state.region)
+        assert s3.head_object(Bucket=state.inbound_mail_bucket, Key=delivery.key)["ContentLength"] > 0
+    finally:
+        runtime.stop()
