@@ -155,6 +155,7 @@ class InboundMailWiring:
     def __init__(self, settings: Settings) -> None:
         from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
+        from .data.inbound_mail_repository import InboundMailRepository
         from .services.inbound_mail import InboundMailService
 
         services = Services(settings)
@@ -168,6 +169,7 @@ class InboundMailWiring:
             attachments=services.attachments,
             signing_key=lambda: str(secrets.get(settings.mail_token_secret_id, max_age=300)).encode(),
             relay_domain=settings.relay_domain,
+            records=InboundMailRepository(),
         )
 
     def read_raw_mail(self, ses_message_id: str) -> bytes:

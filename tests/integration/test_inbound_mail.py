@@ -228,6 +228,9 @@ def test_a_buyer_writes_to_a_sellers_masked_address(users, seller_copy):
     assert (newest["type"], newest["text"]) == ("MAIL", "Czy wysyłacie też kurierem?")
 
 
-def test_broken_mime_is_refused_without_crashing(users):
-    decision = _receive(b"\x00\x01 not a mail at all", [f"abcdefgh23@{RELAY_DOMAIN}"])
-    assert decision["outcome"] in ("UNUSABLE", "UNKNOWN_SENDER")
+def test_broken_mime_is_refused_without_crashing_and_recorded(users):
+    from message_center.data.inbound_mail_repository import InboundMailRepository
+
+    decision = _receive(b"\x00\x01 not a mail at all", [f"abcdefgh23@{RELAY_DOMAIN}"], mail_id="broken-1")
+    assert decision["outcome"] == "UNUSABLE"
+    assert InboundMailRepository().outcome("broken-1") == ("UNUSABLE", "no sender")

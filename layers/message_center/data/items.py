@@ -230,6 +230,16 @@ class QuotaItem(_TableItem):
     expires_at = TTLAttribute(null=True, attr_name=schema.TTL_ATTRIBUTE)
 
 
+class InboundMailItem(_TableItem):
+    """What became of one received e-mail (``INBOUND#<SES message id>``), kept 90 days."""
+
+    outcome = UnicodeAttribute()
+    detail = UnicodeAttribute(null=True)
+    message_id = UnicodeAttribute(null=True, attr_name="messageId")
+    received_at = UTCDateTimeAttribute(attr_name="receivedAt")
+    expires_at = TTLAttribute(null=True, attr_name=schema.TTL_ATTRIBUTE)
+
+
 ALL_ITEM_CLASSES: tuple[type[_TableItem], ...] = (
     UserItem,
     LoginItem,
@@ -247,6 +257,7 @@ ALL_ITEM_CLASSES: tuple[type[_TableItem], ...] = (
     DeviceItem,
     DeviceOwnerItem,
     QuotaItem,
+    InboundMailItem,
 )
 
 

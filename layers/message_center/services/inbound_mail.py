@@ -10,6 +10,7 @@ from enum import StrEnum
 from aws_lambda_powertools import Logger
 
 from ..data.directory_repository import DirectoryRepository
+from ..data.inbound_mail_repository import InboundMailRepository
 from ..domain import relay_addresses
 from ..domain.errors import MessageCenterError
 from ..domain.mail import ParsedMail, parse_inbound
@@ -80,7 +81,9 @@ class InboundMailService:
         attachments: AttachmentService,
         signing_key: Callable[[], bytes],
         relay_domain: str,
+        records: InboundMailRepository,
     ) -> None:
+        self._records = records
         self._directory = directory
         self._messaging = messaging
         self._attachments = attachments
@@ -88,6 +91,12 @@ class InboundMailService:
         self._domain = relay_domain.lower()
 
     def receive(self, mail_id: str, recipients: list[str], verdicts: Verdicts, raw: bytes) -> Decision:
+        """Decide what the mail becomes, and record the decision under the SES message id."""
+        decision = self._decide(mail_id, recipients, verdicts, raw)
+        self._records.record(mail_id, decision.outcome.value, decision.detail, decision.message_id)
+        return decision
+
+    def _decide(self, mail_id: str, recipients: list[str], verdicts: Verdicts, raw: bytes) -> Decision:
         refusal = _screen(verdicts)
         if refusal is not None:
             return Decision(refusal)
