@@ -13,7 +13,7 @@ import json
 from collections.abc import Sequence
 from typing import Any, cast
 
-from aws_cdk import Acknowledgment, CfnElement, Duration, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, CfnElement, Duration, Stack, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
@@ -21,6 +21,7 @@ from constructs import Construct
 from message_center.data import bucket_layout
 
 from infra import constants
+from infra.building_blocks import secure_bucket
 
 # What the API function does with objects, per prefix (CopyObject is GetObject on the source plus
 # PutObject on the destination; HeadObject is GetObject; presigned URLs carry the signer's rights):
@@ -58,21 +59,16 @@ class AttachmentsConstruct(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, cors_origins: Sequence[str]) -> None:
         super().__init__(scope, construct_id)
         self.access_log_bucket = self._build_access_log_bucket()
-        self.bucket = s3.Bucket(
+        # SSE-S3 rather than KMS: only the API role ever reads these objects (directly or by the
+        # URLs it signs), so a customer key would add no separate access boundary, only a key
+        # policy to keep in sync and a KMS call (cost, throttling) per upload/download.
+        # Versioning off: objects are write-once under random keys and never overwritten; the
+        # only deletes are deliberate (expired uploads, the copy of an aborted send) and must
+        # free the bytes, which versioning would keep as noncurrent versions.
+        # Retained: users' files must never go along with a stack deletion.
+        self.bucket = secure_bucket(
             self,
             "Bucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            # SSE-S3 rather than KMS: only the API role ever reads these objects (directly or by
-            # the URLs it signs), so a customer key would add no separate access boundary, only
-            # a key policy to keep in sync and a KMS call (cost, throttling) per upload/download.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            # Versioning off: objects are write-once under random keys and never overwritten; the
-            # only deletes are deliberate (expired uploads, the copy of an aborted send) and must
-            # free the bytes, which versioning would keep as noncurrent versions.
-            versioned=False,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="expire-unused-uploads",
@@ -94,9 +90,7 @@ class AttachmentsConstruct(Construct):
                 )
             ],
             server_access_logs_bucket=self.access_log_bucket,
-            server_access_logs_prefix="attachments-bucket/",
-            # Users' files: a stack deletion must never take them along.
-            removal_policy=RemovalPolicy.RETAIN,
+            logs_prefix="attachments-bucket/",
         )
         # "Presigned URLs live minutes": whatever expiry a URL was signed with, S3 refuses it once
         # the signature is older than the longest lifetime the settings allow.
@@ -114,20 +108,12 @@ class AttachmentsConstruct(Construct):
         )
 
     def _build_access_log_bucket(self) -> s3.Bucket:
-        bucket = s3.Bucket(
+        # SSE-S3 (the only encryption log delivery supports), retained: audit evidence of who
+        # fetched which file is kept when the stack goes.
+        bucket = secure_bucket(
             self,
             "AccessLogBucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            # Server access logs can only be delivered to SSE-S3 encrypted buckets.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            # Log delivery is granted by a bucket policy (feature flag serverAccessLogsUseBucketPolicy),
-            # so ACLs can stay disabled.
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs", expiration=constants.ACCESS_LOG_RETENTION)],
-            # Audit evidence of who fetched which file: kept when the stack goes.
-            removal_policy=RemovalPolicy.RETAIN,
         )
         Validations.of(bucket).acknowledge(
             Acknowledgment(

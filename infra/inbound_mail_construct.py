@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import cast
 
-from aws_cdk import Acknowledgment, CfnElement, RemovalPolicy, Stack, Validations
+from aws_cdk import Acknowledgment, CfnElement, Stack, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -35,6 +35,7 @@ from constructs import Construct
 from message_center.data import bucket_layout
 
 from infra import constants
+from infra.building_blocks import alarm_on_errors, alarm_when_messages, dead_letter_queue, secure_bucket
 from infra.mail_construct import MailConstruct
 from infra.python_function import build_python_function
 from infra.storage_construct import grant_item_access
@@ -115,18 +116,13 @@ class InboundMailConstruct(Construct):
         )
 
     def _build_bucket(self, access_log_bucket: s3.IBucket) -> s3.Bucket:
-        return s3.Bucket(
+        # SSE-S3: SES's S3 action encrypts with it without a key policy for SES, and only the
+        # inbound function's role reads these objects. Raw messages are written once under SES's
+        # message id and only expire. Retained: emptied by the lifecycle rule within 30 days, and
+        # a stack deletion must not fail on (or silently drop) mail still under investigation.
+        return secure_bucket(
             self,
             "Bucket",
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            # SSE-S3: SES's S3 action encrypts with it without a key policy for SES, and only the
-            # inbound function's role reads these objects.
-            encryption=s3.BucketEncryption.S3_MANAGED,
-            # Raw messages are written once under SES's message id and only expire.
-            versioned=False,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="expire-raw-inbound-mail",
@@ -135,28 +131,16 @@ class InboundMailConstruct(Construct):
                 )
             ],
             server_access_logs_bucket=access_log_bucket,
-            server_access_logs_prefix="inbound-mail-bucket/",
-            # Emptied by the lifecycle rule within 30 days; a stack deletion must not fail on (or
-            # silently drop) mail still under investigation.
-            removal_policy=RemovalPolicy.RETAIN,
+            logs_prefix="inbound-mail-bucket/",
         )
 
     def _build_dead_letter_queue(self) -> sqs.Queue:
-        queue = sqs.Queue(
+        return dead_letter_queue(
             self,
             "DeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
             retention_period=constants.INBOUND_MAIL_DLQ_RETENTION,
+            consumer_reason="inbound-mail function's asynchronous invocations; nothing consumes it.",
         )
-        Validations.of(queue).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-SQS3",
-                reason="This queue is itself the on-failure destination (dead-letter queue) of the "
-                "inbound-mail function's asynchronous invocations; nothing consumes it.",
-            )
-        )
-        return queue
 
     def _grant_function_access(self, table: dynamodb.ITable, attachments_bucket: s3.IBucket) -> None:
         grant_item_access(self.function, table, INBOUND_TABLE_ACTIONS)
@@ -252,29 +236,19 @@ class InboundMailConstruct(Construct):
         return rule_set, rule
 
     def _build_alarms(self) -> list[cloudwatch.Alarm]:
-        dead_letters = cloudwatch.Alarm(
+        dead_letters = alarm_when_messages(
             self,
             "DeadLettersAlarm",
-            alarm_description="Inbound e-mails were not delivered: the function failed their SES "
+            queue=self.dead_letter_queue,
+            description="Inbound e-mails were not delivered: the function failed their SES "
             "events after Lambda's retries and they are described in the dead-letter queue.",
-            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                statistic=cloudwatch.Stats.MAXIMUM
-            ),
-            threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        errors = cloudwatch.Alarm(
+        errors = alarm_on_errors(
             self,
             "FunctionErrorsAlarm",
-            alarm_description="The inbound-mail function failed invocations (crash or timeout); Lambda "
+            function=self.function,
+            description="The inbound-mail function failed invocations (crash or timeout); Lambda "
             "retries them before dead-lettering.",
-            metric=self.function.metric_errors(statistic=cloudwatch.Stats.SUM),
-            threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         return [dead_letters, errors]
 

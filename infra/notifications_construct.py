@@ -25,6 +25,7 @@ from constructs import Construct
 from message_center.data import schema
 
 from infra import constants
+from infra.building_blocks import alarm_above, alarm_on_errors, alarm_when_messages, dead_letter_queue
 from infra.mail_construct import MailConstruct
 from infra.python_function import build_python_function
 from infra.storage_construct import grant_item_access
@@ -248,55 +249,33 @@ class NotificationsConstruct(Construct):
         )
 
     def _build_dead_letter_queue(self) -> sqs.Queue:
-        queue = sqs.Queue(
+        return dead_letter_queue(
             self,
             "StreamDeadLetterQueue",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
             retention_period=constants.STREAM_DLQ_RETENTION,
+            consumer_reason="stream event source; a queue behind it would have no consumer either.",
         )
-        Validations.of(queue).acknowledge(
-            Acknowledgment(
-                id="AwsSolutions-SQS3",
-                reason="This queue is itself the on-failure destination (dead-letter queue) of the "
-                "stream event source; a queue behind it would have no consumer either.",
-            )
-        )
-        return queue
 
     def _build_alarms(self) -> list[cloudwatch.Alarm]:
-        dead_letters = cloudwatch.Alarm(
+        dead_letters = alarm_when_messages(
             self,
             "StreamDeadLettersAlarm",
-            alarm_description="New messages were not notified: stream records exhausted their retries "
+            queue=self.dead_letter_queue,
+            description="New messages were not notified: stream records exhausted their retries "
             "and are described in the dead-letter queue.",
-            metric=self.dead_letter_queue.metric_approximate_number_of_messages_visible(
-                statistic=cloudwatch.Stats.MAXIMUM
-            ),
-            threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
-        errors = cloudwatch.Alarm(
+        errors = alarm_on_errors(
             self,
             "StreamFunctionErrorsAlarm",
-            alarm_description="The stream function failed whole invocations (crash or timeout), not single records.",
-            metric=self.function.metric_errors(statistic=cloudwatch.Stats.SUM),
-            threshold=0,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            function=self.function,
+            description="The stream function failed whole invocations (crash or timeout), not single records.",
         )
-        iterator_age = cloudwatch.Alarm(
+        iterator_age = alarm_above(
             self,
             "StreamIteratorAgeAlarm",
-            alarm_description="Notifications are late: the oldest stream record handed to the function "
-            "waited longer than the threshold.",
             metric=self.function.metric("IteratorAge", statistic=cloudwatch.Stats.MAXIMUM),
             threshold=constants.STREAM_ITERATOR_AGE_ALARM.to_milliseconds(),
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            description="Notifications are late: the oldest stream record handed to the function "
+            "waited longer than the threshold.",
         )
         return [dead_letters, errors, iterator_age]

@@ -1,0 +1,116 @@
+"""Small shared building blocks of the constructs: secure buckets, dead-letter queues, alarms."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+
+def secure_bucket(
+    scope: Construct,
+    construct_id: str,
+    *,
+    lifecycle_rules: Sequence[s3.LifecycleRule],
+    server_access_logs_bucket: s3.IBucket | None = None,
+    logs_prefix: str | None = None,
+    cors: Sequence[s3.CorsRule] | None = None,
+    versioned: bool = False,
+    removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+) -> s3.Bucket:
+    """A private, TLS-only (1.2+), SSE-S3 encrypted bucket with ACLs disabled.
+
+    SSE-S3 because server access logs can only be delivered to SSE-S3 buckets and SES's S3 action
+    needs no key policy for it. ACLs stay disabled: log delivery is granted by a bucket policy
+    (feature flag serverAccessLogsUseBucketPolicy). Retained by default: a stack deletion must
+    never take users' files, mail under investigation or audit evidence along.
+    """
+    return s3.Bucket(
+        scope,
+        construct_id,
+        block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+        enforce_ssl=True,
+        minimum_tls_version=1.2,
+        encryption=s3.BucketEncryption.S3_MANAGED,
+        versioned=versioned,
+        object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+        lifecycle_rules=list(lifecycle_rules),
+        cors=list(cors) if cors is not None else None,
+        server_access_logs_bucket=server_access_logs_bucket,
+        server_access_logs_prefix=logs_prefix,
+        removal_policy=removal_policy,
+    )
+
+
+def dead_letter_queue(
+    scope: Construct, construct_id: str, *, retention_period: Duration, consumer_reason: str
+) -> sqs.Queue:
+    """An encrypted, TLS-only queue that is itself an on-failure destination (hence no DLQ of its own).
+
+    ``consumer_reason`` completes the cdk-nag acknowledgment: "This queue is itself the on-failure
+    destination (dead-letter queue) of the <consumer_reason>".
+    """
+    queue = sqs.Queue(
+        scope,
+        construct_id,
+        encryption=sqs.QueueEncryption.SQS_MANAGED,
+        enforce_ssl=True,
+        retention_period=retention_period,
+    )
+    Validations.of(queue).acknowledge(
+        Acknowledgment(
+            id="AwsSolutions-SQS3",
+            reason=f"This queue is itself the on-failure destination (dead-letter queue) of the {consumer_reason}",
+        )
+    )
+    return queue
+
+
+def alarm_above(
+    scope: Construct,
+    construct_id: str,
+    *,
+    metric: cloudwatch.IMetric,
+    description: str,
+    threshold: float = 0,
+) -> cloudwatch.Alarm:
+    """Alarm as soon as one period of ``metric`` exceeds ``threshold``; no data is not a breach."""
+    return cloudwatch.Alarm(
+        scope,
+        construct_id,
+        alarm_description=description,
+        metric=metric,
+        threshold=threshold,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluation_periods=1,
+        treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+    )
+
+
+def alarm_when_messages(
+    scope: Construct, construct_id: str, *, queue: sqs.IQueue, description: str
+) -> cloudwatch.Alarm:
+    """Alarm while ``queue`` holds any visible message."""
+    return alarm_above(
+        scope,
+        construct_id,
+        metric=queue.metric_approximate_number_of_messages_visible(statistic=cloudwatch.Stats.MAXIMUM),
+        description=description,
+    )
+
+
+def alarm_on_errors(
+    scope: Construct, construct_id: str, *, function: lambda_.IFunction, description: str
+) -> cloudwatch.Alarm:
+    """Alarm on any failed invocation of ``function``."""
+    return alarm_above(
+        scope,
+        construct_id,
+        metric=function.metric_errors(statistic=cloudwatch.Stats.SUM),
+        description=description,
+    )
