@@ -170,8 +170,8 @@ def attachments_cors_configuration() -> dict[str, Any]:
     }
 
 
-def provision_attachments_bucket(endpoint_url: str, region: str, bucket: str) -> None:
-    """The attachments bucket: private, encrypted, with the deployed lifecycle rules and CORS."""
+def _private_bucket(endpoint_url: str, region: str, bucket: str) -> Any:
+    """Create ``bucket`` like the stack does: no public access, encrypted at rest. Returns the client."""
     s3 = s3_client(endpoint_url, region)
     location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
     s3.create_bucket(Bucket=bucket, **location)
@@ -190,30 +190,19 @@ def provision_attachments_bucket(endpoint_url: str, region: str, bucket: str) ->
             "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
         },
     )
+    return s3
+
+
+def provision_attachments_bucket(endpoint_url: str, region: str, bucket: str) -> None:
+    """The attachments bucket: private, encrypted, with the deployed lifecycle rules and CORS."""
+    s3 = _private_bucket(endpoint_url, region, bucket)
     s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration=attachments_lifecycle_configuration())
     s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=attachments_cors_configuration())
 
 
 def provision_inbound_mail_bucket(endpoint_url: str, region: str, bucket: str) -> None:
     """The bucket SES's S3 action writes raw inbound mail to: private, encrypted, raw mail expiring."""
-    s3 = s3_client(endpoint_url, region)
-    location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
-    s3.create_bucket(Bucket=bucket, **location)
-    s3.put_public_access_block(
-        Bucket=bucket,
-        PublicAccessBlockConfiguration={
-            "BlockPublicAcls": True,
-            "IgnorePublicAcls": True,
-            "BlockPublicPolicy": True,
-            "RestrictPublicBuckets": True,
-        },
-    )
-    s3.put_bucket_encryption(
-        Bucket=bucket,
-        ServerSideEncryptionConfiguration={
-            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]
-        },
-    )
+    s3 = _private_bucket(endpoint_url, region, bucket)
     s3.put_bucket_lifecycle_configuration(
         Bucket=bucket,
         LifecycleConfiguration={
