@@ -150,7 +150,7 @@ def test_refused_attachments_are_named_in_the_message(users, seller_copy):
     [
         ({"spam": "FAIL"}, "SPAM"),
         ({"virus": "FAIL"}, "VIRUS"),
-        ({"dmarc": "FAIL"}, "DMARC_REJECT"),
+        ({"dmarc": "FAIL"}, "DMARC_FAIL"),
         ({"spf": "FAIL", "dkim": "FAIL"}, "UNAUTHENTICATED"),
     ],
 )
