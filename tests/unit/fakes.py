@@ -129,7 +129,7 @@ class FakeDirectory:
 
 
 class FakeIdempotencyKeys:
-    """Claimed keys; an expired claim reads as gone, but (as before TTL deletion) still exists for writes."""
+    """Claimed keys; a claim past its time reads as gone (its record stays until a send takes it over)."""
 
     def __init__(self, table: FakeTable, clock: Clock = utc_now) -> None:
         self.table = table
@@ -330,7 +330,8 @@ class FakeThreads:
         message = new.message
         author_id, recipient_id = message.author_id, new.recipient_id
         participants = tuple(sorted((author_id, recipient_id)))
-        if new.idempotency is not None and _claim_key(new.idempotency) in self.table.claims:
+        held = self.table.claims.get(_claim_key(new.idempotency)) if new.idempotency is not None else None
+        if held is not None and held.expires_at >= message.created_at:  # an expired claim is taken over
             raise IdempotencyKeyTaken("Another request with this Idempotency-Key committed first.")
         if len({a.id for a in message.attachments}) != len(message.attachments):
             raise ValueError("one transaction cannot update the same attachment twice")

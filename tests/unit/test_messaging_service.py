@@ -361,8 +361,12 @@ def test_a_key_is_remembered_for_its_time_only():
     assert world.messaging.find_sent(ANNA.id, "key-1") == first.message
     # When the key's time has passed
     world.clock.advance(IDEMPOTENCY_TTL + timedelta(minutes=1))
-    # Then it is forgotten
+    # Then it is forgotten: a new request with it is a new message, not a replay or a refusal
     assert world.messaging.find_sent(ANNA.id, "key-1") is None
+    second = ask(world, "Drugie pytanie", idempotency_key="key-1")
+    assert not second.replayed and second.message.id != first.message.id
+    assert world.messaging.find_sent(ANNA.id, "key-1") == second.message
+    assert texts(world, SHOP.id, first.message.thread_id) == ["Drugie pytanie", "Czy jest rozmiar M?"]
 
 
 def test_replaying_a_message_its_author_deleted_is_a_conflict():
