@@ -195,9 +195,11 @@ class ThreadRepository:
             with TransactWrite(connection=self._connection) as transaction:
                 if new.idempotency is not None:
                     claim = new.idempotency
+                    # A claim past its time is forgotten (TTL deletes it only later): take it over.
                     transaction.save(
                         claim_item(claim, message.id, message.thread_id),
-                        condition=IdempotencyItem.pk.does_not_exist(),
+                        condition=IdempotencyItem.pk.does_not_exist()
+                        | (IdempotencyItem.expires_at < message.created_at),
                     )
                 if new.new_thread:
                     transaction.save(
