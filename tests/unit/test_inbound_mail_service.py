@@ -301,6 +301,19 @@ def test_the_same_mail_delivered_twice_is_stored_once(inbox):
     assert inbox.texts(ANNA.id) == ["Jedna odpowiedź", "Czy jest rozmiar M?"]
 
 
+def test_a_redelivery_after_the_sender_deleted_their_copy_stays_delivered(inbox):
+    raw = mail(to=inbox.shops_reply_address(), text="Odpowiedź do usunięcia")
+    first = inbox.receive(raw, [inbox.shops_reply_address()], mail_id="ses-mail-deleted")
+    assert first.message_id is not None
+    # Given the shop deleted its own copy of the message the mail became
+    inbox.world.messaging.delete_message(SHOP.id, first.message_id)
+    # When SES delivers the same mail again
+    again = inbox.receive(raw, [inbox.shops_reply_address()], mail_id="ses-mail-deleted")
+    # Then it is still the one delivered message (not a refusal), and anna still has it once
+    assert (again.outcome, again.message_id) == (Outcome.DELIVERED, first.message_id)
+    assert inbox.texts(ANNA.id) == ["Odpowiedź do usunięcia", "Czy jest rozmiar M?"]
+
+
 def test_an_attached_file_arrives_with_the_message(inbox):
     pdf, _ = allowed_files()["invoice.pdf"]
     raw = mail(

@@ -96,9 +96,9 @@ class InboundMailService:
         sender = self._directory.get_user_by_email(mail.from_address or "")
         if sender is None:
             return Decision(Outcome.UNKNOWN_SENDER)
-        already = self._messaging.find_sent(sender.id, _idempotency_key(mail_id))
+        already = self._messaging.sent_message_id(sender.id, _idempotency_key(mail_id))
         if already is not None:
-            return Decision(Outcome.DELIVERED, message_id=already.id)
+            return Decision(Outcome.DELIVERED, message_id=already)
         route = self._route(sender, recipients, mail)
         if isinstance(route, Outcome):
             return Decision(route)

@@ -170,10 +170,11 @@ class MessagingService:
             known_thread_id=known_thread_id,
         )
 
-    def find_sent(self, author_id: str, idempotency_key: str) -> Message | None:
-        """The message an earlier send with this key stored, if any (e.g. a redelivered e-mail)."""
+    def sent_message_id(self, author_id: str, idempotency_key: str) -> str | None:
+        """The id of the message an earlier send with this key stored, if any (e.g. a redelivered
+        e-mail), whether or not its author has deleted their copy since."""
         record = self._idempotency.get(author_id, idempotency_key)
-        return self._threads.get_message(author_id, record.thread_id, record.message_id) if record else None
+        return record.message_id if record else None
 
     def interlocutor(self, user_id: str, thread_id: str) -> str | None:
         """The other participant's id when ``user_id`` takes part in ``thread_id``, else None."""
