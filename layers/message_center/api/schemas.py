@@ -292,4 +292,11 @@ class Problem(BaseModel):
     status: int
     detail: str
     code: str
-    errors: list[FieldProblem] | None = None
+    errors: list[FieldProblem] | None = Field(
+        default=None, description="The first problems with single fields (at most 10); `detail` counts the rest."
+    )
+    trace_id: str | None = Field(
+        default=None,
+        serialization_alias="traceId",
+        description="On an unexpected error (500): quote it when reporting the problem.",
+    )
