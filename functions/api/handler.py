@@ -56,14 +56,17 @@ UNSUPPORTED_MEDIA_TYPE = "application/x-unsupported"
 
 
 def _normalise_media_type(event: dict[str, Any]) -> None:
-    """Structured bodies are JSON only. The marketplace's vendor media type is JSON, so the
-    validator may treat it as such (and a base64-encoded JSON body is turned back into text);
-    forms, which the validator would otherwise parse, are labelled unsupported so that they get a
-    415. Other types reach the routes unchanged: the validator refuses them on JSON routes, and an
-    attachment upload is a file with its own type."""
+    """Structured bodies are JSON only, sent with their Content-Type. The marketplace's vendor
+    media type is JSON, so the validator may treat it as such (and a base64-encoded JSON body is
+    turned back into text); forms, which the validator would otherwise parse, and a body without
+    a Content-Type, which it would take for JSON, are labelled unsupported so that they get a 415.
+    Other types reach the routes unchanged: the validator refuses them on JSON routes, and an
+    attachment upload is a file with its own type (which it must name, too)."""
     headers = event.get("headers") or {}
     content_type = headers.get("content-type")
     if content_type is None:
+        if event.get("body"):
+            headers["content-type"] = UNSUPPORTED_MEDIA_TYPE
         return
     media_type = content_type.split(";")[0].strip().lower()
     if media_type in ACCEPTED_BODY_MEDIA_TYPES:

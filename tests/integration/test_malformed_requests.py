@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.support.api import build_event, call, invoke
+from tests.support.api import build_event, call, invoke, load_event
 
 QUESTION = {"offer": {"id": "pl-offer-1001"}, "text": "Czy jest rozmiar M?"}
 
@@ -108,6 +108,76 @@ def test_nesting_up_to_64_levels_is_parsed_and_judged_by_the_model(users):
 def test_what_is_not_standard_json_is_a_400(users, raw):
     response = call("api_declare_attachment", user_id=users["anna_kowalska"], raw_body=raw)
     _assert_problem(response, 400, "MALFORMED_JSON")
+
+
+# -- what a JSON route takes -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "event_name",
+    [
+        "api_write_new_message",
+        "api_write_in_thread",
+        "api_mark_thread_read",
+        "api_update_profile",
+        "api_register_device",
+        "api_declare_attachment",
+    ],
+)
+def test_a_json_body_without_content_type_is_a_415(users, question_thread, event_name):
+    anna = users["anna_kowalska"]
+    before = _state_of(anna, question_thread)
+    # Given a route's sample body sent without a Content-Type (API Gateway then base64-encodes it)
+    sample = load_event(event_name)
+    event = build_event(
+        event_name,
+        user_id=anna,
+        path={"threadId": question_thread} if "{threadId}" in sample["routeKey"] else None,
+        binary=sample["body"].encode(),
+        headers={"content-type": None},
+    )
+    # When it is sent
+    response = invoke(event)
+    # Then it is refused as an unsupported media type, and nothing changed
+    _assert_problem(response, 415, "UNSUPPORTED_MEDIA_TYPE")
+    assert _state_of(anna, question_thread) == before
+
+
+def _state_of(user_id: str, thread_id: str) -> list:
+    return [
+        call(name, user_id=user_id, path=path).json
+        for name, path in (
+            ("api_get_profile", None),
+            ("api_list_devices", None),
+            ("api_list_threads", None),
+            ("api_list_messages", {"threadId": thread_id}),
+        )
+    ]
+
+
+@pytest.mark.parametrize("size", ["482", 482.0, True, "0x1e2"])
+def test_numbers_are_json_numbers(users, size):
+    # When a number is sent as a string, a float or a boolean
+    response = call(
+        "api_declare_attachment", user_id=users["anna_kowalska"], body={"filename": "faktura.png", "size": size}
+    )
+    # Then the field is refused
+    problem = _assert_problem(response, 422, "VALIDATION_ERROR")
+    assert [e["location"] for e in problem["errors"]] == ["body.size"]
+
+
+def test_a_refusal_stays_small_however_many_fields_are_wrong(users):
+    # Given a 0.6 MB body with 20,000 unknown fields, one of them named with 100,000 characters
+    body = QUESTION | {f"unknown_field_{n:05d}": "x" * 10 for n in range(20_000)} | {"k" * 100_000: 1}
+    # When it is sent
+    response = _start(users["anna_kowalska"], body)
+    # Then the refusal names the first ten, clipped, counts the rest, and stays a few kilobytes
+    problem = _assert_problem(response, 422, "VALIDATION_ERROR")
+    assert len(problem["errors"]) == 10
+    assert all(len(e["location"]) <= 200 and len(e["message"]) <= 200 for e in problem["errors"])
+    assert problem["detail"].endswith("(and 19991 more)")
+    assert len(response.raw_body) < 8_000
+    _nothing_stored(users)
 
 
 # -- unexpected errors --------------------------------------------------------------------------
