@@ -132,6 +132,13 @@ def test_naming_only_the_login_continues_an_existing_conversation(users, questio
         ),
         ("anna_kowalska", {"recipient": {"login": "anna_kowalska"}, "text": "Hej"}, 422, "SELF_MESSAGE"),
         ("anna_kowalska", {"offer": {"id": "pl-offer-1001"}, "text": "   "}, 422, "TEXT_EMPTY"),
+        # Nothing visible: zero-width characters, a Hangul filler, a blank Braille pattern, an override
+        (
+            "anna_kowalska",
+            {"offer": {"id": "pl-offer-1001"}, "text": "\u200b\u200d\u3164\u2800\u202e"},
+            422,
+            "TEXT_EMPTY",
+        ),
         ("anna_kowalska", {"offer": {"id": "pl-offer-1001"}, "text": "x" * 2001}, 422, "TEXT_TOO_LONG"),
         (
             "anna_kowalska",

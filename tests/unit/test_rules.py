@@ -195,6 +195,48 @@ def test_normalize_text_accepts_polish_ukrainian_and_emoji_text(text: str) -> No
     assert result == text
 
 
+@pytest.mark.parametrize(
+    "blank",
+    [
+        "\u200b\u200c\u200d\u2060",  # zero-width space, non-joiner, joiner, word joiner
+        "\u3164\u3164",  # Hangul filler, a "letter" that draws nothing
+        "\u115f\u1160\uffa0",  # more Hangul fillers
+        "\u2800\u2800",  # blank Braille pattern, a "symbol" that draws nothing
+        "\ufeff\u00ad\u180e",  # byte order mark, soft hyphen, Mongolian vowel separator
+        "\u0301\u034f\ufe0f",  # combining marks and a variation selector with nothing to sit on
+        "\U000e0041\U000e0042",  # tag characters
+        "\ue000",  # private use: no standard glyph
+        "\u202e\u2067",  # only direction controls
+    ],
+)
+def test_normalize_text_refuses_text_with_nothing_visible(blank: str) -> None:
+    # Given a text that would show nothing
+    # When it is normalised
+    with pytest.raises(ValidationError) as excinfo:
+        normalize_text(f" {blank} ")
+    # Then it is refused as empty
+    _assert_refused(excinfo, ValidationError, "TEXT_EMPTY")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("faktura\u202efdp.exe", "fakturafdp.exe"),  # would read "fakturaexe.pdf"
+        ("Link: \u202elp.elpmaxe//:sptth\u202c, dzięki", "Link: lp.elpmaxe//:sptth, dzięki"),
+        ("\u2066a\u2069\u2067b\u2069\u2068c\u2069", "abc"),  # isolates
+        ("\u202aa\u202bb\u202dc\u202c", "abc"),  # embeddings and a left-to-right override
+        ("a\u200eb\u200fc\u061cd", "abcd"),  # marks
+        ("\u202e Dzień dobry \u202e", "Dzień dobry"),  # trimmed once the controls are gone
+    ],
+)
+def test_normalize_text_removes_direction_controls(raw: str, expected: str) -> None:
+    # Given a text with bidirectional controls
+    # When it is normalised
+    result = normalize_text(raw)
+    # Then it reads in the order it was written
+    assert result == expected
+
+
 # --- pair_key -----------------------------------------------------------------------------------
 
 

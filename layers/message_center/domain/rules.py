@@ -10,11 +10,30 @@ from .models import MessageType, Offer, Order, RelatesTo, User
 
 MAX_TEXT_LENGTH = 2000
 _ALLOWED_CONTROL_CHARACTERS = frozenset("\n\r\t")
+# Unicode's Bidi_Control characters. An override makes "invoice\u202egnp.exe" read as
+# "invoiceexe.png"; embeddings, isolates and marks can reorder a link's text around it.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_WITHOUT_BIDI_CONTROLS = dict.fromkeys(map(ord, BIDI_CONTROLS))
+# Nothing is drawn for separators, format and control characters, unassigned or private code
+# points, or combining marks without a base; nor for these letters and symbols ("fillers").
+_INVISIBLE_CATEGORIES = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf", "Cs", "Co", "Cn", "Mn", "Me"})
+_FILLERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def without_bidi_controls(text: str) -> str:
+    """``text`` without bidirectional controls, so that it reads in the order it is written."""
+    return text.translate(_WITHOUT_BIDI_CONTROLS)
+
+
+def has_visible_character(text: str) -> bool:
+    """True when something of ``text`` would be drawn: a letter, digit, punctuation or symbol."""
+    return any(unicodedata.category(ch) not in _INVISIBLE_CATEGORIES and ch not in _FILLERS for ch in text)
 
 
 def normalize_text(text: str) -> str:
-    """Trim a message text and enforce 1–2000 characters of printable text."""
-    trimmed = text.strip()
+    """Remove bidirectional controls, trim, and enforce 1–2000 characters of printable text of
+    which at least one is visible."""
+    trimmed = without_bidi_controls(text).strip()
     if not trimmed:
         raise ValidationError("Message text must not be empty.", code="TEXT_EMPTY")
     if len(trimmed) > MAX_TEXT_LENGTH:
@@ -24,6 +43,8 @@ def normalize_text(text: str) -> str:
         )
     if any(unicodedata.category(ch) == "Cc" and ch not in _ALLOWED_CONTROL_CHARACTERS for ch in trimmed):
         raise ValidationError("Message text contains control characters.", code="TEXT_INVALID_CHARACTERS")
+    if not has_visible_character(trimmed):
+        raise ValidationError("Message text has no visible character.", code="TEXT_EMPTY")
     return trimmed
 
 
