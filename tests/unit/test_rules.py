@@ -378,13 +378,28 @@ def test_seller_without_business_account_cannot_start_a_conversation(buyer: User
     _assert_refused(excinfo, ForbiddenError, "BUSINESS_ACCOUNT_REQUIRED")
 
 
-def test_seller_writes_to_unknown_buyer_is_not_found() -> None:
-    # Given a business seller and no such buyer
-    # When the seller writes
-    with pytest.raises(NotFoundError) as excinfo:
-        seller_writes_to_buyer(SHOP, None, ANNA_ORDER_FROM_SHOP)
-    # Then the recipient is not found
-    _assert_refused(excinfo, NotFoundError, "RECIPIENT_NOT_FOUND")
+@pytest.mark.parametrize(
+    ("order", "error_class", "code"),
+    [
+        (ANNA_ORDER_FROM_SHOP, ForbiddenError, "ORDER_NOT_WITH_RECIPIENT"),
+        (ANNA_ORDER_FROM_JAN, NotFoundError, "ORDER_NOT_FOUND"),
+        (None, NotFoundError, "ORDER_NOT_FOUND"),
+    ],
+    ids=["own-order", "order-of-another-seller", "missing-order"],
+)
+def test_seller_naming_an_unknown_login_learns_no_more_than_for_a_login_that_did_not_buy(
+    order: Order | None, error_class: type, code: str
+) -> None:
+    # Given a business seller naming a login nobody has, and a login that exists but did not place
+    # the order (Olena, for an order of Anna)
+    with pytest.raises(MessageCenterError) as unknown:
+        seller_writes_to_buyer(SHOP, None, order)
+    with pytest.raises(MessageCenterError) as existing:
+        seller_writes_to_buyer(SHOP, OLENA, order)
+    # Then both are refused alike: the form does not tell which logins exist
+    _assert_refused(unknown, error_class, code)
+    _assert_refused(existing, error_class, code)
+    assert unknown.value.detail == existing.value.detail
 
 
 def test_seller_writes_to_themselves_is_refused() -> None:
@@ -435,13 +450,17 @@ def test_seller_writes_to_the_buyer_of_their_order() -> None:
 # --- write_to_existing_interlocutor -------------------------------------------------------------
 
 
-def test_write_to_unknown_recipient_is_not_found() -> None:
-    # Given no such recipient
-    # When Anna writes by login
-    with pytest.raises(NotFoundError) as excinfo:
-        write_to_existing_interlocutor(ANNA, None, "01HRZ5K3N2V7Q8W9X0Y1Z2A3B4")
-    # Then the recipient is not found
-    _assert_refused(excinfo, NotFoundError, "RECIPIENT_NOT_FOUND")
+def test_writing_to_an_unknown_login_is_answered_like_a_login_without_a_conversation() -> None:
+    # Given a login nobody has, and Jan, with whom Anna has no thread
+    # When Anna writes to each by login only
+    with pytest.raises(ValidationError) as unknown:
+        write_to_existing_interlocutor(ANNA, None, None)
+    with pytest.raises(ValidationError) as existing:
+        write_to_existing_interlocutor(ANNA, JAN, None)
+    # Then both are refused alike: the form does not tell which logins exist
+    _assert_refused(unknown, ValidationError, "CONVERSATION_CONTEXT_REQUIRED")
+    _assert_refused(existing, ValidationError, "CONVERSATION_CONTEXT_REQUIRED")
+    assert unknown.value.detail == existing.value.detail
 
 
 def test_write_to_oneself_is_refused() -> None:

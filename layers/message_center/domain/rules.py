@@ -95,19 +95,18 @@ def ask_about_purchase(buyer: User, order: Order | None) -> ConversationStart:
 
 def seller_writes_to_buyer(seller: User, buyer: User | None, order: Order | None) -> ConversationStart:
     """A seller may start a thread only with an active business account, naming the buyer and
-    an order of that buyer with this seller."""
+    an order of that buyer with this seller. A login that does not exist is answered like one
+    that did not place the order: the form must not tell which logins exist."""
     if not seller.business_account:
         raise ForbiddenError(
             "Only sellers with an active business account can start a conversation with a buyer.",
             code="BUSINESS_ACCOUNT_REQUIRED",
         )
-    if buyer is None:
-        raise NotFoundError("Recipient not found.", code="RECIPIENT_NOT_FOUND")
-    if buyer.id == seller.id:
+    if buyer is not None and buyer.id == seller.id:
         raise ValidationError("You cannot write to yourself.", code="SELF_MESSAGE")
     if order is None or order.seller_id != seller.id:
         raise NotFoundError("Order not found.", code="ORDER_NOT_FOUND")
-    if order.buyer_id != buyer.id:
+    if buyer is None or order.buyer_id != buyer.id:
         raise ForbiddenError("This order was not placed by the named recipient.", code="ORDER_NOT_WITH_RECIPIENT")
     return ConversationStart(
         recipient_id=buyer.id,
@@ -117,15 +116,16 @@ def seller_writes_to_buyer(seller: User, buyer: User | None, order: Order | None
 
 
 def write_to_existing_interlocutor(author: User, recipient: User | None, thread_id: str | None) -> ConversationStart:
-    """Naming only a login is allowed when the pair already talks: the message joins that thread."""
-    if recipient is None:
-        raise NotFoundError("Recipient not found.", code="RECIPIENT_NOT_FOUND")
-    if recipient.id == author.id:
+    """Naming only a login is allowed when the pair already talks: the message joins that thread.
+    A login that does not exist is answered like one without a conversation, so that the form
+    does not tell which logins exist."""
+    if recipient is not None and recipient.id == author.id:
         raise ValidationError("You cannot write to yourself.", code="SELF_MESSAGE")
-    if thread_id is None:
+    if recipient is None or thread_id is None:
         raise ValidationError(
-            "Start a conversation from an offer (offer.id) or an order (order.id); a seller names "
-            "the buyer in recipient.login together with order.id.",
+            "Naming only recipient.login continues an existing conversation. Start one from an offer "
+            "(offer.id) or an order (order.id); a seller names the buyer in recipient.login together "
+            "with order.id.",
             code="CONVERSATION_CONTEXT_REQUIRED",
         )
     return ConversationStart(recipient_id=recipient.id, type=MessageType.MESSAGE_CENTER, relates_to=RelatesTo())
