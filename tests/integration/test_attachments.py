@@ -11,7 +11,7 @@ import requests
 
 from tests.conftest import BUCKET, REGION
 from tests.support.api import call
-from tests.support.files import allowed_files, refused_files, truncated
+from tests.support.files import allowed_files, clean_pdf, refused_files, refused_pdfs, truncated
 
 PNG, PNG_TYPE = allowed_files()["photo.png"]
 PDF, _ = allowed_files()["invoice.pdf"]
@@ -139,6 +139,68 @@ def test_a_png_named_jpg_is_stored_as_png(users):
         body={"offer": {"id": "pl-offer-1001"}, "text": "Zdjęcie", "attachments": [{"id": attachment_id}]},
     ).json
     assert sent["attachments"][0]["mimeType"] == "image/png"
+
+
+@pytest.mark.parametrize("name", sorted(refused_pdfs()))
+def test_fake_pdfs_and_pdfs_with_active_content_are_refused(users, name):
+    # Given a file that starts with the PDF header and ends with the end-of-file marker
+    content = refused_pdfs()[name]
+    anna = users["anna_kowalska"]
+    declared = _declare(anna, "faktura.pdf", len(content)).json
+
+    # When it is uploaded as a PDF
+    response = _put(anna, declared["id"], content, "application/pdf")
+
+    # Then it is refused as unsafe, naming the allowed formats, and nothing is stored
+    assert response.status == 422, name
+    assert response.json["code"] == "ATTACHMENT_UNSAFE"
+    assert "PDF, GIF, BMP, TIFF, JPEG" in response.json["detail"]
+    assert boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
+
+
+def test_a_pdf_with_javascript_uploaded_with_the_presigned_post_is_refused_on_use(users):
+    # Given a PDF that runs JavaScript when opened, uploaded straight to S3 with the form
+    anna = users["anna_kowalska"]
+    content = refused_pdfs()["javascript as the open action"]
+    declared = _declare(anna, "faktura.pdf", len(content)).json
+    fields = declared["upload"]["fields"]
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.put_object(Bucket=BUCKET, Key=fields["key"], Body=content, ContentType=fields["Content-Type"])
+
+    # When anna sends it
+    response = call(
+        "api_write_new_message",
+        user_id=anna,
+        body={"offer": {"id": "pl-offer-1001"}, "text": "Faktura", "attachments": [{"id": declared["id"]}]},
+    )
+
+    # Then the send is refused and no message and no stored copy exist
+    assert response.status == 422
+    assert response.json["code"] == "ATTACHMENT_UNSAFE"
+    assert "JavaScript" in response.json["detail"]
+    assert call("api_list_threads", user_id=anna).json["threads"] == []
+    assert s3.list_objects_v2(Bucket=BUCKET, Prefix="attachments/").get("KeyCount") == 0
+
+
+def test_a_clean_multi_page_pdf_travels_byte_for_byte(users):
+    # Given anna uploads a three-page PDF with a web link in it
+    anna, shop = users["anna_kowalska"], users["rowery-kraków"]
+    content = clean_pdf(3)
+    attachment_id = _upload(anna, "faktura 3 strony.pdf", content, "application/pdf")
+
+    # When she sends it and the seller downloads it
+    sent = call(
+        "api_write_new_message",
+        user_id=anna,
+        body={"offer": {"id": "pl-offer-1001"}, "text": "Faktura", "attachments": [{"id": attachment_id}]},
+    )
+    assert sent.status == 201, sent.raw_body
+    downloaded = _fetch(_download(shop, attachment_id).headers["location"])
+
+    # Then it was stored as a safe PDF and arrives unchanged
+    assert sent.json["attachments"][0]["mimeType"] == "application/pdf"
+    assert sent.json["attachments"][0]["status"] == "SAFE"
+    assert downloaded == content
 
 
 @pytest.mark.parametrize("name", ["photo.png", "photo.jpg", "invoice.pdf", "scan.tiff", "animation.gif"])
