@@ -59,9 +59,10 @@ def aws(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             PoolName="message-center-test", UsernameAttributes=[]
         )
         monkeypatch.setenv("USER_POOL_ID", pool["UserPool"]["Id"])
-        boto3.client("s3", region_name=REGION).create_bucket(
-            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
-        )
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+        # Versioned like the deployed bucket: a message copies the checked version of an upload.
+        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         _notification_resources(monkeypatch)
         _reset_cached_services(get_settings)
         yield

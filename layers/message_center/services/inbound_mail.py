@@ -12,6 +12,7 @@ from aws_lambda_powertools import Logger
 from ..data.directory_repository import DirectoryRepository
 from ..data.inbound_mail_repository import InboundMailRepository
 from ..domain import relay_addresses
+from ..domain.attachments import Attachment
 from ..domain.errors import MessageCenterError
 from ..domain.mail import ParsedMail, parse_inbound
 from ..domain.models import User
@@ -114,15 +115,26 @@ class InboundMailService:
         route = self._route(sender, recipients, mail)
         if isinstance(route, Outcome):
             return Decision(route)
+        stored: list[Attachment] = []
         try:
-            attachment_ids = tuple(
-                self._attachments.store_received(sender.id, a.filename, a.content).id for a in mail.attachments
-            )
+            for attachment in mail.attachments:
+                stored.append(self._attachments.store_received(sender.id, attachment.filename, attachment.content))
             result = self._messaging.deliver_mail(
-                sender.id, route.recipient_id, _text(mail), attachment_ids, mail_id, thread_id=route.thread_id
+                sender.id,
+                route.recipient_id,
+                _text(mail),
+                tuple(a.id for a in stored),
+                mail_id,
+                thread_id=route.thread_id,
             )
         except MessageCenterError as error:
+            # Refused before or by the message's transaction (never after it committed): the files
+            # stored for this mail belong to nothing, so they go (a redelivery stores its own).
+            self._attachments.discard_received(stored)
             return Decision(Outcome.REFUSED_BY_RULE, detail=error.code)
+        if result.replayed:
+            # A concurrent delivery of the same mail stored it first, with its own files.
+            self._attachments.discard_received(stored)
         return Decision(Outcome.DELIVERED, message_id=result.message.id)
 
     def _route(self, sender: User, recipients: list[str], mail: ParsedMail) -> _Route | Outcome:
