@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 from message_center.data import bucket_layout
-from message_center.settings import Settings
+from message_center.settings import AttachmentSettings
 
 from infra import constants
 from infra.attachments_construct import cors_origins_from_context
@@ -138,7 +138,9 @@ def test_versions_no_longer_needed_expire(attachments_bucket: Resource) -> None:
     # Then a replaced or expired upload version goes after the upload expiry (so the checked
     # version outlives the attachment record that names it: the record's TTL is under 48 h)
     assert uploads_expire["NoncurrentVersionExpiration"] == {"NoncurrentDays": bucket_layout.UPLOAD_EXPIRY_DAYS}
-    (longest_ttl_hours,) = [m.le for m in Settings.model_fields["attachment_ttl_hours"].metadata if hasattr(m, "le")]
+    (longest_ttl_hours,) = [
+        m.le for m in AttachmentSettings.model_fields["attachment_ttl_hours"].metadata if hasattr(m, "le")
+    ]
     assert longest_ttl_hours < bucket_layout.UPLOAD_EXPIRY_DAYS * 24
     # and the delete markers expiry leaves under uploads/ are removed
     assert (markers["Prefix"], markers["ExpiredObjectDeleteMarker"]) == (bucket_layout.UPLOAD_PREFIX, True)
@@ -150,7 +152,9 @@ def test_versions_no_longer_needed_expire(attachments_bucket: Resource) -> None:
 
 def test_attachments_bucket_refuses_stale_presigned_urls(template: Template, attachments_bucket: Resource) -> None:
     # Given the longest presigned-URL lifetime the function's settings accept
-    (longest_seconds,) = [m.le for m in Settings.model_fields["presigned_url_seconds"].metadata if hasattr(m, "le")]
+    (longest_seconds,) = [
+        m.le for m in AttachmentSettings.model_fields["presigned_url_seconds"].metadata if hasattr(m, "le")
+    ]
     bucket_id = attachments_bucket[0]
 
     # When reading the bucket policy

@@ -531,6 +531,8 @@ def test_a_send_that_loses_the_race_for_an_attachment_keeps_the_winners_file(use
     # the first one is stored before the second one's transaction runs
     anna, shop = users["anna_kowalska"], users["rowery-kraków"]
     attachment_id = _upload(anna, "photo.png", PNG)
+    from message_center.domain.sending import SendMessage
+
     from functions.api.context import services
 
     attachments = services().attachments
@@ -542,7 +544,10 @@ def test_a_send_that_loses_the_race_for_an_attachment_keeps_the_winners_file(use
         version = promote(*args, **kwargs)
         if not raced:  # the second send's copy is made: now the first send runs, start to end
             raced.append(None)
-            raced.append(services().messaging.send_in_thread(anna, question_thread, "Pierwsze", (attachment_id,)))
+            first = SendMessage(
+                author_id=anna, text="Pierwsze", thread_id=question_thread, attachment_ids=(attachment_id,)
+            )
+            raced.append(services().messaging.send(first))
         return version
 
     monkeypatch.setattr(files, "promote", promote_then_lose_the_race)
