@@ -82,9 +82,9 @@ MAIL_TOKEN_KEY_LENGTH = 64
 PUSH_APNS_APPLICATION_ARN_CONTEXT_KEY = "pushApnsApplicationArn"
 PUSH_FCM_APPLICATION_ARN_CONTEXT_KEY = "pushFcmApplicationArn"
 
-# Where notification e-mails send users to manage notifications (List-Unsubscribe, footer link).
+# Where notification e-mails send users to manage notifications (List-Unsubscribe); by default the
+# web client's settings page.
 NOTIFICATION_SETTINGS_URL_CONTEXT_KEY = "notificationSettingsUrl"
-DEFAULT_NOTIFICATION_SETTINGS_URL = "https://message-center.example/settings/notifications"
 
 # --- inbound mail: SES receipt rule -> S3 (raw MIME) -> functions/inbound_mail ------------------
 INBOUND_MAIL_PACKAGE = deployment.INBOUND_MAIL_FUNCTION.package
@@ -104,3 +104,25 @@ DEFAULT_TRANSLATION_PROVIDERS = ("amazon",)
 TRANSLATION_PROVIDER_NAMES = ("amazon", "google", "deepl", "dev")
 GOOGLE_TRANSLATE_SECRET_ARN_CONTEXT_KEY = "googleTranslateSecretArn"  # noqa: S105 - a context key
 DEEPL_SECRET_ARN_CONTEXT_KEY = "deeplSecretArn"  # noqa: S105 - a context key
+
+# --- web client (infra/web_construct.py) and who may call the API from a browser -----------------
+WEB_DIST_DIR = REPO_ROOT / "web" / "dist"
+# Deployed instead of the app when web/dist was not built before synth (a fresh clone synthesizes).
+WEB_PLACEHOLDER_DIR = Path(__file__).resolve().parent / "web_placeholder"
+# Vite names every file under assets/ by its content hash: a changed file is a new URL.
+WEB_HASHED_ASSETS_PATH = "/assets/*"
+WEB_ASSETS_CACHE_CONTROL = "public, max-age=31536000, immutable"
+# index.html, config.json: revalidated on every load, so a deployment is picked up at once.
+WEB_PAGE_CACHE_CONTROL = "no-cache"
+WEB_HSTS_MAX_AGE = Duration.days(730)
+# Origins (besides the stack's own) the web client may show images from, e.g. the marketplace's
+# avatar CDN: a list, or a JSON list / comma-separated string with `cdk -c`. Default: none.
+WEB_IMAGE_ORIGINS_CONTEXT_KEY = "webImageOrigins"
+# Browser origins allowed to call the HTTP API directly (CORS). The web client needs none: it
+# reaches the API through its own distribution (/messaging/*). Default: none.
+API_CORS_ORIGINS_CONTEXT_KEY = "apiCorsOrigins"
+API_CORS_MAX_AGE = Duration.hours(1)
+# Whose tokens the API's JWT authorizer accepts: by default the user pool's, for its clients. A
+# marketplace with its own OpenID Connect provider names its issuer URL and audiences instead.
+JWT_ISSUER_CONTEXT_KEY = "jwtIssuer"
+JWT_AUDIENCE_CONTEXT_KEY = "jwtAudience"

@@ -142,7 +142,7 @@ class NotificationsConstruct(Construct):
         layer: lambda_.ILayerVersion,
         mail: MailConstruct,
         push: PushApplications,
-        public_api_url: str,
+        public_web_url: str,
         notification_settings_url: str,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -159,7 +159,7 @@ class NotificationsConstruct(Construct):
             environment={
                 Env.TABLE_NAME: table.table_name,
                 Env.IDEMPOTENCY_TABLE_NAME: self.idempotency_table.table_name,
-                Env.PUBLIC_API_URL: public_api_url,
+                Env.PUBLIC_WEB_URL: public_web_url,
                 Env.NOTIFICATION_SETTINGS_URL: notification_settings_url,
                 **push.environment,
             },

@@ -18,7 +18,12 @@ from message_center.data.bucket_layout import (
     UPLOAD_PREFIX,
 )
 from message_center.data.schema import create_table_request
-from message_center.deployment import IDEMPOTENCY_KEY_ATTRIBUTE, IDEMPOTENCY_TTL_ATTRIBUTE, INBOUND_MAIL
+from message_center.deployment import (
+    IDEMPOTENCY_KEY_ATTRIBUTE,
+    IDEMPOTENCY_TTL_ATTRIBUTE,
+    INBOUND_MAIL,
+    WEB_CLIENT_ROUTES,
+)
 from message_center.settings import ApiSettings, DirectorySettings, InboundMailSettings, StreamSettings
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
@@ -39,8 +44,6 @@ MAIL_TOKEN_SECRET_NAME = "message-center/mail-token-key"  # noqa: S105  # a name
 # SNS mobile push platform applications, with dummy credentials (the emulator accepts any).
 APNS_APPLICATION_NAME = "message-center-apns"
 FCM_APPLICATION_NAME = "message-center-fcm"
-# Under the local gateway: where the e-mails' "notification settings" link points.
-NOTIFICATION_SETTINGS_PATH = "/_local/settings"
 USER_POOL_NAME = "message-center-local"
 USER_POOL_CLIENT_NAME = "message-center-local-api"
 # How a client must be configured for its presigned URLs to reach the emulator (see s3_client).
@@ -453,7 +456,8 @@ def function_settings(
     """The settings the deployed functions get from the stack, pointed at the emulator.
 
     ``endpoint_url``: the emulator's URL (None: moto in this process, as the tests run it).
-    ``api_url`` is the local gateway's URL (known once it is bound): e-mails link to it.
+    ``api_url`` is the local gateway's URL (known once it is bound): it serves the web client at
+    ``/`` as well, so e-mails link to it (``PUBLIC_WEB_URL``).
     """
     core: dict[str, Any] = {"region": region, "aws_endpoint_url": endpoint_url, "table_name": resources.table_name}
     push: dict[str, Any] = {
@@ -474,8 +478,9 @@ def function_settings(
             **replies,
             translation_providers=translation_providers,
             idempotency_table_name=resources.idempotency_table_name,
-            public_api_url=api_url,
-            notification_settings_url=f"{api_url}{NOTIFICATION_SETTINGS_PATH}",
+            # The gateway serves the web client at / (same origin as the API).
+            public_web_url=api_url,
+            notification_settings_url=f"{api_url}{WEB_CLIENT_ROUTES.settings}",
         ),
         inbound_mail=InboundMailSettings(
             **core,

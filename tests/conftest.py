@@ -18,7 +18,8 @@ TABLE = "MessageCenterTest"
 BUCKET = "message-center-attachments-test"
 RELAY_DOMAIN = "relay.message-center.test"
 MAIL_TOKEN_KEY = "test-signing-key-0123456789abcdef"
-PUBLIC_API_URL = "https://api.message-center.test"
+# The web client e-mails link to (locally the gateway serves it next to the API).
+PUBLIC_WEB_URL = "https://messages.message-center.test"
 INBOUND_BUCKET = "message-center-inbound-mail-test"
 
 
@@ -49,7 +50,7 @@ def aws(aws_env: None) -> Iterator[FunctionSettings]:
 
     with mock_aws():
         resources = emulator.provision(None, REGION, TABLE, BUCKET, INBOUND_BUCKET, mail_token_key=MAIL_TOKEN_KEY)
-        settings = emulator.function_settings(None, REGION, resources, PUBLIC_API_URL)
+        settings = emulator.function_settings(None, REGION, resources, PUBLIC_WEB_URL)
         _install(settings)
         yield settings
 

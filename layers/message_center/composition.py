@@ -196,7 +196,7 @@ def stream_services(settings: StreamSettings, clients: AwsClients | None = None)
             signing_key=lambda: clients.secret(settings.mail_token_secret_id, max_age=300).encode(),
             mail=MailSettings(
                 relay_domain=settings.relay_domain,
-                public_api_url=settings.public_api_url,
+                public_web_url=settings.public_web_url,
                 unsubscribe_url=settings.notification_settings_url,
             ),
             translate=translation.auto_translate,

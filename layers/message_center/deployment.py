@@ -34,7 +34,7 @@ class Env:
     IDEMPOTENCY_TABLE_NAME: Final = "IDEMPOTENCY_TABLE_NAME"
     PUSH_APNS_APPLICATION_ARN: Final = "PUSH_APNS_APPLICATION_ARN"
     PUSH_FCM_APPLICATION_ARN: Final = "PUSH_FCM_APPLICATION_ARN"
-    PUBLIC_API_URL: Final = "PUBLIC_API_URL"
+    PUBLIC_WEB_URL: Final = "PUBLIC_WEB_URL"
     NOTIFICATION_SETTINGS_URL: Final = "NOTIFICATION_SETTINGS_URL"
     TRANSLATION_PROVIDERS: Final = "TRANSLATION_PROVIDERS"
     GOOGLE_TRANSLATE_SECRET_ARN: Final = "GOOGLE_TRANSLATE_SECRET_ARN"  # noqa: S105 - a variable name
@@ -133,6 +133,22 @@ class InboundMailDelivery:
 
 
 INBOUND_MAIL: Final = InboundMailDelivery()
+
+
+@dataclass(frozen=True)
+class WebClientRoutes:
+    """Pages of the web client that links from outside it open (the e-mail copies): each is a
+    route of the single-page app, which signs the user in first and then shows the page. The
+    e-mails, the stack and the local runtime build their links from these, on ``PUBLIC_WEB_URL``."""
+
+    thread: str = "/threads/{thread_id}"
+    # Downloads the attachment with the signed-in user's token (a link that works from a mail
+    # client at any time, unlike a presigned URL, which lives minutes).
+    attachment: str = "/attachments/{attachment_id}"
+    settings: str = "/settings"
+
+
+WEB_CLIENT_ROUTES: Final = WebClientRoutes()
 
 # Powertools idempotency table (DynamoDBPersistenceLayer defaults: key "id", TTL "expiration").
 IDEMPOTENCY_KEY_ATTRIBUTE: Final = "id"

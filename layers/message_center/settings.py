@@ -90,8 +90,9 @@ class StreamSettings(FunctionSettings, TranslationSettings, PushSettings, ReplyA
 
     # Powertools idempotency records of the notification channels.
     idempotency_table_name: str = Field(validation_alias=Env.IDEMPOTENCY_TABLE_NAME)
-    # Where e-mails link to (attachments, the conversation) and where users manage notifications.
-    public_api_url: str = Field(validation_alias=Env.PUBLIC_API_URL)
+    # The web client, where e-mails link to (the conversation, attachments), and where users
+    # manage notifications (by default the web client's settings page).
+    public_web_url: str = Field(validation_alias=Env.PUBLIC_WEB_URL)
     notification_settings_url: str = Field(validation_alias=Env.NOTIFICATION_SETTINGS_URL)
 
 

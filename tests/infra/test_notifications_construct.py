@@ -386,8 +386,11 @@ def test_stream_function_runtime_sizing_logs_and_tracing(
 
 
 def test_both_functions_share_one_layer(template: Template, stream_function: Resource, api_function: Resource) -> None:
-    # Given the synthesized layers
-    layers = template.find_resources("AWS::Lambda::LayerVersion")
+    # Given the synthesized layers of the shared package (the site deployment brings CDK's own)
+    layers = template.find_resources(
+        "AWS::Lambda::LayerVersion",
+        {"Properties": {"Description": "message_center shared package and its runtime dependencies"}},
+    )
 
     # When / Then there is one, and both functions use exactly it
     assert len(layers) == 1
@@ -424,18 +427,20 @@ def test_stream_function_environment(
     table: Resource,
     idempotency_table: Resource,
     mail_token_secret: Resource,
+    web_url: Any,
 ) -> None:
     # Given / When the stream function's environment (no push context)
     variables = stream_function[1]["Properties"]["Environment"]["Variables"]
 
-    # Then it names its tables, the relay domain, the token key and both URLs; push stays off
+    # Then it names its tables, the relay domain and the token key; e-mails link to the web client
+    # (the distribution) and its settings page; push stays off
     assert variables == {
         "TABLE_NAME": {"Ref": table[0]},
         "IDEMPOTENCY_TABLE_NAME": {"Ref": idempotency_table[0]},
         "RELAY_DOMAIN": "relay.message-center.example",
         "MAIL_TOKEN_SECRET_ARN": {"Ref": mail_token_secret[0]},
-        "PUBLIC_API_URL": template.find_outputs("ApiUrl")["ApiUrl"]["Value"],
-        "NOTIFICATION_SETTINGS_URL": "https://message-center.example/settings/notifications",
+        "PUBLIC_WEB_URL": web_url,
+        "NOTIFICATION_SETTINGS_URL": {"Fn::Join": ["", [*web_url["Fn::Join"][1], "/settings"]]},
         "TRANSLATION_PROVIDERS": "amazon",
         **POWERTOOLS_ENVIRONMENT,
     }

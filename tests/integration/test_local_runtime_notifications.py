@@ -87,8 +87,8 @@ def test_a_stored_message_copy_is_notified_and_shows_in_the_outbox(runtime, hand
     # Then the stream handler ran, with the stack's settings pointing at this runtime
     assert handler.done.wait(WAIT_SECONDS), "the stream handler was not invoked"
     settings = runtime.settings.stream
-    assert settings.public_api_url == state.api_url
-    assert settings.notification_settings_url == f"{state.api_url}/_local/settings"
+    assert settings.public_web_url == state.api_url
+    assert settings.notification_settings_url == f"{state.api_url}/settings"
     assert settings.idempotency_table_name == state.idempotency_table_name
     assert settings.mail_token_secret_id == state.mail_token_secret_arn
     # and what it sent is listed over HTTP, and written as an .eml file

@@ -83,8 +83,8 @@ def test_functions_get_the_notification_settings_and_the_gateways_url():
     assert stream.mail_token_secret_id == RUNNING.mail_token_secret_arn
     assert str(stream.push_apns_application_arn).endswith(":app/APNS_SANDBOX/message-center-apns")
     assert str(stream.push_fcm_application_arn).endswith(":app/GCM/message-center-fcm")
-    assert stream.public_api_url == "http://127.0.0.1:8000"
-    assert stream.notification_settings_url == "http://127.0.0.1:8000/_local/settings"
+    assert stream.public_web_url == "http://127.0.0.1:8000"
+    assert stream.notification_settings_url == "http://127.0.0.1:8000/settings"
     assert stream.aws_endpoint_url == "http://127.0.0.1:5100"
     # and every function names the same table, and the inbound function the same relay domain
     assert {settings.api.table_name, settings.inbound_mail.table_name, settings.directory.table_name} == {

@@ -11,7 +11,9 @@ import json
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
+from urllib.parse import quote
 
+from ..deployment import WEB_CLIENT_ROUTES
 from . import relay_addresses
 from .models import Language, Message, MessageTranslation
 from .rules import without_bidi_controls
@@ -80,6 +82,22 @@ class EmailCopy:
     offer_title: str | None = None
     unsubscribe_url: str | None = None
     translation: MessageTranslation | None = None  # shown first, the original below it
+
+
+def thread_link(web_url: str, thread_id: str) -> str:
+    """The thread in the web client (which signs the reader in first, then opens it)."""
+    return _web_link(web_url, WEB_CLIENT_ROUTES.thread.format(thread_id=quote(thread_id, safe="")))
+
+
+def attachment_link(web_url: str, attachment_id: str) -> str:
+    """The attachment's download in the web client: it works from a mail client whenever the copy
+    is read (the web client downloads it with the reader's own sign-in, so only a participant of
+    the thread gets the file), unlike the API's URL, which needs a bearer token."""
+    return _web_link(web_url, WEB_CLIENT_ROUTES.attachment.format(attachment_id=quote(attachment_id, safe="")))
+
+
+def _web_link(web_url: str, path: str) -> str:
+    return f"{web_url.rstrip('/')}{path}"
 
 
 def subject(copy: EmailCopy) -> str:

@@ -31,7 +31,7 @@ IDEMPOTENCY_SECONDS = 48 * 3600
 @dataclass(frozen=True)
 class MailSettings:
     relay_domain: str
-    public_api_url: str
+    public_web_url: str  # the web client: e-mails link to its thread and attachment pages
     unsubscribe_url: str | None
 
 
@@ -132,7 +132,7 @@ class NotificationService:
         author_alias = self._directory.ensure_mail_alias(author)
         recipient_alias = self._directory.ensure_mail_alias(recipient)
         offer = self._directory.get_offer(message.relates_to.offer_id) if message.relates_to.offer_id else None
-        base = self._mail.public_api_url.rstrip("/")
+        web_url = self._mail.public_web_url
         copy = notifications.EmailCopy(
             message=message,
             language=recipient.preferred_language,
@@ -141,9 +141,9 @@ class NotificationService:
             from_address=relay_addresses.alias_address(author_alias, domain),
             reply_to=relay_addresses.reply_address(message.thread_id, recipient_alias, self._signing_key(), domain),
             relay_domain=domain,
-            conversation_url=f"{base}/messaging/threads/{message.thread_id}/messages",
+            conversation_url=notifications.thread_link(web_url, message.thread_id),
             attachment_links=tuple(
-                (a.file_name, f"{base}/messaging/message-attachments/{a.id}") for a in message.attachments
+                (a.file_name, notifications.attachment_link(web_url, a.id)) for a in message.attachments
             ),
             offer_title=offer.title if offer else None,
             translation=message.translation(message.auto_translation) if message.auto_translation else None,
