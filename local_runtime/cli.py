@@ -16,7 +16,10 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from message_center.adapters.cognito import Invitations
 
 _ROOT = Path(__file__).resolve().parent.parent
 EXIT_ERROR = 1
@@ -144,8 +147,10 @@ def _build_parser() -> argparse.ArgumentParser:
             "table. "
             "Loading the same file twice changes nothing. With --local, target the running local stack; "
             "otherwise the AWS account of your normal AWS environment/credentials, with the table and user "
-            "pool given here or in TABLE_NAME / USER_POOL_ID. An invalid document loads nothing and exits "
-            "with status 2."
+            "pool given here or in TABLE_NAME / USER_POOL_ID. On AWS each new user gets Cognito's invitation "
+            "e-mail (login, temporary password, the web client's address) and chooses a password at the "
+            "first sign-in; locally every user gets the local password instead. An invalid document loads "
+            "nothing and exits with status 2."
         ),
     )
     load.add_argument("file", type=Path, metavar="FILE", help="the directory JSON document")
@@ -155,6 +160,19 @@ def _build_parser() -> argparse.ArgumentParser:
         "--local",
         action="store_true",
         help="load into the running local stack (and set the local dev password)",
+    )
+    load.add_argument(
+        "--invite",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="have Cognito e-mail each new user an invitation with a temporary password "
+        "(default: on for AWS, off with --local)",
+    )
+    load.add_argument(
+        "--resend-invitations",
+        action="store_true",
+        help="also invite again, with a new temporary password, the users who have never signed in "
+        "(e.g. their temporary password expired, or they were loaded with --no-invite)",
     )
     load.set_defaults(run=_directory_load)
     return parser
@@ -413,8 +431,12 @@ def _directory_load(arguments: argparse.Namespace) -> int:
             return EXIT_INVALID
         settings = DirectorySettings(table_name=table, user_pool_id=user_pool_id, region=stack_region)
 
+    invitations = directory_invitations(arguments)
+    if invitations is None:
+        print("error: --resend-invitations cannot be combined with --no-invite", file=sys.stderr)
+        return EXIT_INVALID
     try:
-        report = load_directory(document, settings)
+        report = load_directory(document, settings, invitations)
     except DirectoryDocumentError as error:
         print(f"error: {arguments.file} is not a valid directory document; nothing was loaded:", file=sys.stderr)
         for problem in error.problems:
@@ -428,7 +450,26 @@ def _directory_load(arguments: argparse.Namespace) -> int:
         f"Loaded into {target} (user pool {settings.user_pool_id}): "
         f"users {report.users}, offers {report.offers}, orders {report.orders}."
     )
+    print(_INVITATION_SUMMARY[invitations.value])
     return 0
+
+
+_INVITATION_SUMMARY = {
+    "suppress": "Invitations: none sent.",
+    "new-users": "Invitations: Cognito e-mailed each new user a temporary password.",
+    "resend": "Invitations: Cognito e-mailed each new user, and each user who never signed in, a temporary password.",
+}
+
+
+def directory_invitations(arguments: argparse.Namespace) -> Invitations | None:
+    """What ``directory load`` asks Cognito to send: invitations by default on AWS, none with
+    ``--local`` (local users get the development password); None for contradicting options."""
+    from message_center.adapters.cognito import Invitations
+
+    invite = not arguments.local if arguments.invite is None else arguments.invite
+    if arguments.resend_invitations:
+        return Invitations.RESEND if arguments.invite is not False else None
+    return Invitations.NEW_USERS if invite else Invitations.SUPPRESS
 
 
 if __name__ == "__main__":

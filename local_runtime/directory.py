@@ -12,6 +12,7 @@ from local_runtime import emulator
 from local_runtime.emulator import Resources
 
 if TYPE_CHECKING:
+    from message_center.adapters.cognito import Invitations
     from message_center.services.directory import LoadReport
     from message_center.settings import DirectorySettings
 
@@ -37,12 +38,15 @@ def read_directory(path: Path) -> dict[str, Any]:
     return document
 
 
-def load_directory(document: Mapping[str, Any], settings: DirectorySettings) -> LoadReport:
+def load_directory(
+    document: Mapping[str, Any], settings: DirectorySettings, invitations: Invitations | None = None
+) -> LoadReport:
     """Load ``document`` with the shared package's directory service into the table and user pool
-    ``settings`` name. Raises ``DirectoryDocumentError`` for an invalid document."""
+    ``settings`` name (``invitations``: whether Cognito e-mails new users; default not). Raises
+    ``DirectoryDocumentError`` for an invalid document."""
     from message_center.composition import directory_service
 
-    return directory_service(settings).load(document)
+    return directory_service(settings, invitations=invitations).load(document)
 
 
 def seed_directory(

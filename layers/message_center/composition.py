@@ -41,6 +41,7 @@ from .settings import (
 if TYPE_CHECKING:
     from pynamodb.connection import Connection
 
+    from .adapters.cognito import Invitations
     from .adapters.raw_mail import RawMailStore
     from .adapters.translation import TranslationRouter
     from .services.devices import DeviceService
@@ -227,15 +228,18 @@ def inbound_mail_services(settings: InboundMailSettings, clients: AwsClients | N
     )
 
 
-def directory_service(settings: DirectorySettings, clients: AwsClients | None = None) -> DirectoryService:
-    """The directory loader, against the configured table and user pool."""
-    from .adapters.cognito import CognitoIdentities
+def directory_service(
+    settings: DirectorySettings, clients: AwsClients | None = None, *, invitations: Invitations | None = None
+) -> DirectoryService:
+    """The directory loader, against the configured table and user pool; ``invitations``: whether
+    Cognito e-mails new users its invitation (default: no)."""
+    from .adapters.cognito import CognitoIdentities, Invitations
     from .services.directory import DirectoryService
 
     clients = clients or AwsClients(settings)
     return DirectoryService(
         DirectoryRepository(clients.connection),
-        CognitoIdentities(clients.client("cognito-idp"), settings.user_pool_id),
+        CognitoIdentities(clients.client("cognito-idp"), settings.user_pool_id, invitations or Invitations.SUPPRESS),
     )
 
 
