@@ -23,7 +23,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import cast
 
-from aws_cdk import Acknowledgment, Annotations, CfnElement, Stack, Validations
+from aws_cdk import Acknowledgment, Annotations, CfnElement, Stack, Token, Validations
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudfront as cloudfront
 from aws_cdk import aws_cloudfront_origins as origins
@@ -48,6 +48,17 @@ function handler(event) {
 """
 
 API_PATH_PATTERN = "/messaging/*"
+
+
+def _asset_objects_finding(stack: Stack) -> str:
+    """How cdk-nag names the staged assets' ARN: pseudo parameters as ``<AWS::...>``, except those
+    the synth already knows (the CLI sets the region, and with it the partition)."""
+
+    def known(value: str, pseudo: str) -> str:
+        return f"<AWS::{pseudo}>" if Token.is_unresolved(value) else value
+
+    account, region = known(stack.account, "AccountId"), known(stack.region, "Region")
+    return f"arn:{known(stack.partition, 'Partition')}:s3:::cdk-hnb659fds-assets-{account}-{region}/*"
 
 
 def site_source_dir(dist: Path = constants.WEB_DIST_DIR) -> Path:
@@ -253,7 +264,7 @@ class WebConstruct(Construct):
                     "Action::s3:List*",
                     "Action::s3:Abort*",
                     "Action::s3:DeleteObject*",
-                    "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*",
+                    f"Resource::{_asset_objects_finding(Stack.of(self))}",
                     f"Resource::<{bucket_id}.Arn>/*",
                     "Resource::*",
                 )
