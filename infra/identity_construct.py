@@ -119,7 +119,7 @@ class IdentityConstruct(Construct):
         self.web_client = self.user_pool.add_client(
             "WebClient",
             # A browser app keeps no secret: SRP from the browser (amazon-cognito-identity-js), or
-            # the authorization code flow, for which Cognito requires PKCE of a client without one.
+            # the authorization code flow (a client without a secret must send a PKCE challenge).
             generate_secret=False,
             auth_flows=cognito.AuthFlow(user_srp=True),
             o_auth=cognito.OAuthSettings(
