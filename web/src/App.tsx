@@ -3,6 +3,7 @@ import { useEffect } from "react";
 import { Link, NavLink, Route, Routes, useLocation, useMatch } from "react-router-dom";
 import { api, unwrap } from "./api/client";
 import { AuthProvider, useAuth } from "./auth/AuthProvider";
+import type { CognitoSession } from "./auth/cognito";
 import type { WebConfig } from "./auth/config";
 import { SignIn } from "./auth/SignIn";
 import { NewConversation } from "./compose/NewConversation";
@@ -12,9 +13,9 @@ import { Settings } from "./settings/Settings";
 import { usePollInterval } from "./shared/usePollInterval";
 import { Thread } from "./thread/Thread";
 
-export function App({ config }: { config: WebConfig }) {
+export function App({ config, session }: { config: WebConfig; session: CognitoSession }) {
   return (
-    <AuthProvider config={config}>
+    <AuthProvider config={config} session={session}>
       <Gate />
     </AuthProvider>
   );
@@ -75,7 +76,7 @@ function Shell() {
           </NavLink>
           <NavLink to="/settings" className="icon-button" aria-label={t("settings.title")}>
             <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
-              <path fill="currentColor" d="M12 8a4 4 0 1 1 0 8 4 4 0 0 1 0-8zm0 2a2 2 0 1 0 0 4 2 2 0 0 0 0-4zm-1.6-8h3.2l.5 2.6 1.6.9 2.5-.9 1.6 2.8-2 1.7v1.8l2 1.7-1.6 2.8-2.5-.9-1.6.9-.5 2.6h-3.2l-.5-2.6-1.6-.9-2.5.9-1.6-2.8 2-1.7V9.1l-2-1.7 1.6-2.8 2.5.9 1.6-.9z" />
+              <path fill="currentColor" d="M19.4 13a7.8 7.8 0 0 0 0-2l2.1-1.6-2-3.5-2.5 1a7.6 7.6 0 0 0-1.7-1L15 3.3h-4l-.4 2.6a7.6 7.6 0 0 0-1.7 1l-2.5-1-2 3.5L6.6 11a7.8 7.8 0 0 0 0 2l-2.1 1.6 2 3.5 2.5-1a7.6 7.6 0 0 0 1.7 1l.4 2.6h4l.4-2.6a7.6 7.6 0 0 0 1.7-1l2.5 1 2-3.5L19.4 13zM13 15.5a3.5 3.5 0 1 1 0-7 3.5 3.5 0 0 1 0 7z" transform="translate(-1 0)" />
             </svg>
           </NavLink>
           <span className="who" title={profile?.login ?? login ?? ""}>

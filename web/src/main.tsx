@@ -2,8 +2,9 @@ import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter } from "react-router-dom";
-import { ApiError } from "./api/client";
+import { ApiError, configureTokens } from "./api/client";
 import { App } from "./App";
+import { CognitoSession } from "./auth/cognito";
 import { loadConfig } from "./auth/config";
 import { I18nProvider } from "./i18n/I18nProvider";
 import "./styles.css";
@@ -20,17 +21,20 @@ const queryClient = new QueryClient({
 
 const root = createRoot(document.getElementById("root") as HTMLElement);
 loadConfig().then(
-  (config) =>
+  (config) => {
+    const session = new CognitoSession(config);
+    configureTokens(() => session.accessToken());
     root.render(
       <StrictMode>
         <QueryClientProvider client={queryClient}>
           <I18nProvider>
             <BrowserRouter>
-              <App config={config} />
+              <App config={config} session={session} />
             </BrowserRouter>
           </I18nProvider>
         </QueryClientProvider>
       </StrictMode>,
-    ),
+    );
+  },
   () => root.render(<p role="alert">Message Center: /config.json is missing.</p>),
 );

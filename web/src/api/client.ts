@@ -46,12 +46,17 @@ export class ApiError extends Error {
 
 type TokenSource = () => Promise<string | null>;
 let tokenSource: TokenSource = async () => null;
-let onUnauthorized: () => void = () => undefined;
+const unauthorizedListeners = new Set<() => void>();
 
-/** Called once by the auth provider: where tokens come from and what a 401 does. */
-export function configureAuth(source: TokenSource, unauthorized: () => void): void {
+/** Called once at start-up, before anything renders: where tokens come from. */
+export function configureTokens(source: TokenSource): void {
   tokenSource = source;
-  onUnauthorized = unauthorized;
+}
+
+/** Called on each 401 of the API; returns the unsubscribe function. */
+export function onUnauthorized(listener: () => void): () => void {
+  unauthorizedListeners.add(listener);
+  return () => unauthorizedListeners.delete(listener);
 }
 
 export async function authorizationHeader(): Promise<Record<string, string>> {
@@ -67,7 +72,7 @@ const auth: Middleware = {
     return request;
   },
   async onResponse({ response }) {
-    if (response.status === 401) onUnauthorized();
+    if (response.status === 401) unauthorizedListeners.forEach((listener) => listener());
     return response;
   },
 };

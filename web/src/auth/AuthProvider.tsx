@@ -1,7 +1,7 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
-import { configureAuth } from "../api/client";
-import { CognitoSession } from "./cognito";
+import { onUnauthorized } from "../api/client";
+import type { CognitoSession } from "./cognito";
 import type { WebConfig } from "./config";
 
 interface Auth {
@@ -13,8 +13,7 @@ interface Auth {
 const AuthContext = createContext<Auth | null>(null);
 const ConfigContext = createContext<WebConfig | null>(null);
 
-export function AuthProvider({ config, children }: { config: WebConfig; children: ReactNode }) {
-  const session = useMemo(() => new CognitoSession(config), [config]);
+export function AuthProvider({ config, session, children }: { config: WebConfig; session: CognitoSession; children: ReactNode }) {
   const queryClient = useQueryClient();
   const [login, setLogin] = useState<string | null>(() => session.currentLogin());
 
@@ -24,15 +23,8 @@ export function AuthProvider({ config, children }: { config: WebConfig; children
     setLogin(null);
   }, [session, queryClient]);
 
-  useEffect(() => {
-    configureAuth(
-      () => session.accessToken(),
-      () => {
-        // A 401 although a renewed token was sent: the session is over.
-        void session.accessToken().then((token) => token === null && signOut());
-      },
-    );
-  }, [session, signOut]);
+  // A 401 although a (renewed) token was sent: the session is over.
+  useEffect(() => onUnauthorized(() => void session.accessToken().then((token) => token === null && signOut())), [session, signOut]);
 
   const value = useMemo<Auth>(
     () => ({

@@ -24,7 +24,10 @@ export function AttachmentPicker({ attachments }: { attachments: ReturnType<type
     <div className={over ? "drop-zone over" : "drop-zone"} onDragOver={(event) => { event.preventDefault(); setOver(true); }} onDragLeave={() => setOver(false)} onDrop={drop} data-testid="drop-zone">
       <input ref={input} type="file" multiple hidden accept={ALLOWED_EXTENSIONS.map((extension) => `.${extension}`).join(",")} onChange={(event) => { if (event.target.files) attachments.add(event.target.files); event.target.value = ""; }} data-testid="file-input" />
       <button type="button" className="button secondary small" onClick={() => input.current?.click()} aria-describedby={hintId}>
-        📎 {t("compose.attach")}
+        <svg viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
+          <path fill="currentColor" d="M16.5 6.5v10a4.5 4.5 0 0 1-9 0V5a3 3 0 0 1 6 0v10.5a1.5 1.5 0 0 1-3 0V6.5H9v9a3 3 0 0 0 6 0V5a4.5 4.5 0 0 0-9 0v11.5a6 6 0 0 0 12 0v-10z" />
+        </svg>
+        {t("compose.attach")}
       </button>
       <span id={hintId} className="muted small">
         {t("compose.limits", { types: ALLOWED_EXTENSIONS.filter((extension) => extension !== "tif" && extension !== "jpeg").join(", ").toUpperCase(), size: MAX_BYTES / 1024 / 1024, count: MAX_FILES })}

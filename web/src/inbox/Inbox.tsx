@@ -52,7 +52,10 @@ export function Inbox() {
         <div className="inbox-title-row">
           <h1 id="inbox-title">{t("inbox.title")}</h1>
           <Link to="/new" className="button secondary small">
-            ✎ {t("inbox.newMessage")}
+            <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">
+              <path fill="currentColor" d="M3 17.2V21h3.8l11-11-3.8-3.8-11 11zM20.7 7a1 1 0 0 0 0-1.4l-2.3-2.3a1 1 0 0 0-1.4 0l-1.8 1.8 3.8 3.8L20.7 7z" />
+            </svg>
+            {t("inbox.newMessage")}
           </Link>
         </div>
         <form className="filters" role="search" aria-label={t("inbox.filters")} onSubmit={submitLogin}>
@@ -108,7 +111,7 @@ function ThreadRow({ thread }: { thread: Thread }) {
   const unread = !thread.read || thread.unreadCount > 0;
   return (
     <li>
-      <NavLink to={`/threads/${encodeURIComponent(thread.id)}`} className={unread ? "thread-row unread" : "thread-row"} aria-label={unread ? t("inbox.rowUnread", { login, count: thread.unreadCount }) : login}>
+      <NavLink to={`/threads/${encodeURIComponent(thread.id)}`} className={unread ? "thread-row unread" : "thread-row"}>
         <Avatar login={login} url={thread.interlocutor?.avatarUrl} />
         <span className="thread-main">
           <span className="thread-login">{login}</span>

@@ -18,7 +18,7 @@ export function ConfirmDialog(props: { open: boolean; title: string; children: R
         <button type="button" className="button secondary" onClick={onClose} autoFocus>
           {props.cancelLabel}
         </button>
-        <button type="button" className="button danger" onClick={props.onConfirm}>
+        <button type="button" className="button danger" onClick={props.onConfirm} data-testid="confirm">
           {props.confirmLabel}
         </button>
       </div>

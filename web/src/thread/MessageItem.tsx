@@ -88,7 +88,7 @@ export function MessageItem({ message, threadId }: { message: Message; threadId:
         <button type="button" className="link-button" onClick={() => void copy()}>
           {copied ? t("message.copied") : t("message.copy")}
         </button>
-        <button type="button" className="link-button danger" onClick={() => setConfirming(true)}>
+        <button type="button" className="link-button danger" onClick={() => setConfirming(true)} data-testid="delete">
           {t("message.delete")}
         </button>
       </div>
