@@ -41,6 +41,7 @@ class StaticSite(Protocol):
 
     def handle(self, request: HttpRequest) -> HttpResponse: ...
 
+
 # Developer endpoints of the local runtime (outbox, push log...): never an API route.
 LOCAL_PREFIX = "/_local"
 
@@ -334,11 +335,11 @@ class LocalLambdaContext:
 class LocalGateway:
     """Serves the HTTP API on ``host:port`` (port 0: any free port) in a background thread.
 
-    ``handler`` may be given later (``gateway.handler = ...``), once the port is bound: the handler
-    must be imported after its environment, which names the gateway's URL, is set. ``local_routes``
-    answers every request under ``/_local/`` (the runtime's developer endpoints), before routing.
-    ``invoke_lock`` serialises invocations, also with other functions' given the same lock.
-``static_site`` answers the requests it ``serves`` that match no route (the web client).
+        ``handler`` may be given later (``gateway.handler = ...``), once the port is bound: the handler
+        must be imported after its environment, which names the gateway's URL, is set. ``local_routes``
+        answers every request under ``/_local/`` (the runtime's developer endpoints), before routing.
+        ``invoke_lock`` serialises invocations, also with other functions' given the same lock.
+    ``static_site`` answers the requests it ``serves`` that match no route (the web client).
     """
 
     def __init__(

@@ -84,7 +84,8 @@ def _axe_violations(page: Page) -> list[dict[str, Any]]:
         "() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}})"
     )
     return [
-        {"id": v["id"], "help": v["help"], "targets": [n["target"] for n in v["nodes"]][:5]} for v in result["violations"]
+        {"id": v["id"], "help": v["help"], "targets": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"]
     ]
 
 
@@ -199,14 +200,21 @@ def test_buyer_asks_about_an_offer_seller_answers_buyer_deletes_the_reply(web, b
         seller_context.close()
 
 
-@pytest.mark.parametrize(("device", "viewport", "buyer"), [("desktop", DESKTOP, "marta_wisniewska"), ("phone", PHONE, "ivan_petrenko")])
-def test_private_sellers_new_message_is_refused_with_a_sentence_and_the_text_kept(web, browser, device, viewport, buyer):
+@pytest.mark.parametrize(
+    ("device", "viewport", "buyer"), [("desktop", DESKTOP, "marta_wisniewska"), ("phone", PHONE, "ivan_petrenko")]
+)
+def test_private_sellers_new_message_is_refused_with_a_sentence_and_the_text_kept(
+    web, browser, device, viewport, buyer
+):
     text = f"Hello, your child seat is ready for pickup ({device})."
     context = _context(browser, viewport)
     page = context.new_page()
     try:
         # Given a private seller opens "new message" with the buyer's login and order
-        order = {"marta_wisniewska": "0b5e7a10-4c2d-4e6f-8a9b-1c2d3e4f5a01", "ivan_petrenko": "0b5e7a10-4c2d-4e6f-8a9b-1c2d3e4f5a02"}
+        order = {
+            "marta_wisniewska": "0b5e7a10-4c2d-4e6f-8a9b-1c2d3e4f5a01",
+            "ivan_petrenko": "0b5e7a10-4c2d-4e6f-8a9b-1c2d3e4f5a02",
+        }
         _sign_in(page, web, PRIVATE_SELLER, f"/new?recipient={buyer}&order={order[buyer]}")
         expect(page.locator("#recipient")).to_have_value(buyer)
         # When they write and send
