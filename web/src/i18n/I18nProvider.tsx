@@ -9,6 +9,8 @@ export type MessageKey = keyof typeof en;
 export const LANGUAGES: readonly Language[] = ["pl", "en", "uk"];
 const CATALOGS: Record<Language, Record<MessageKey, string>> = { en, pl, uk };
 const STORAGE_KEY = "message-center.language";
+// Dates and times as people in the marketplaces write them (24-hour clock).
+const LOCALES: Record<Language, string> = { pl: "pl-PL", en: "en-GB", uk: "uk-UA" };
 
 interface I18n {
   language: Language;
@@ -47,11 +49,12 @@ export function I18nProvider({ children }: { children: ReactNode }) {
 
   const value = useMemo<I18n>(() => {
     const catalog = CATALOGS[language];
+    const locale = LOCALES[language];
     const t = (key: MessageKey, values?: Record<string, string | number>) =>
       catalog[key].replace(/\{(\w+)\}/g, (whole, name: string) => (values && name in values ? String(values[name]) : whole));
-    const time = new Intl.DateTimeFormat(language, { hour: "2-digit", minute: "2-digit" });
-    const day = new Intl.DateTimeFormat(language, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
-    const short = new Intl.DateTimeFormat(language, { day: "numeric", month: "short" });
+    const time = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit" });
+    const day = new Intl.DateTimeFormat(locale, { weekday: "long", day: "numeric", month: "long", year: "numeric" });
+    const short = new Intl.DateTimeFormat(locale, { day: "numeric", month: "short" });
     return {
       language,
       setLanguage,

@@ -81,7 +81,10 @@ export function Thread() {
         {login && <Avatar login={login} url={thread?.interlocutor?.avatarUrl} size={36} />}
         <h1 id="thread-title">{login || t("inbox.loading")}</h1>
         <button type="button" className="button secondary small" onClick={markUnread} disabled={!thread}>
-          {t("thread.markUnread")}
+          <svg viewBox="0 0 24 24" width="16" height="16" aria-hidden="true">
+            <path fill="currentColor" d="M20 8.7V18a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2h10.1a5 5 0 0 0 0 2H4v.4l8 5 3-1.9a5 5 0 0 0 2.4 1L12 14 4 9V18h14V9.9a5 5 0 0 0 2-1.2zM19 2a3 3 0 1 1 0 6 3 3 0 0 1 0-6z" />
+          </svg>
+          <span className="label-text">{t("thread.markUnread")}</span>
         </button>
       </header>
       <div className="visually-hidden" role="status" aria-live="polite" aria-atomic="true" data-testid="live-region">
