@@ -13,7 +13,8 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from tests.conftest import INBOUND_BUCKET, REGION, RELAY_DOMAIN
+from tests.conftest import BUCKET as ATTACHMENTS_BUCKET
+from tests.conftest import INBOUND_BUCKET, REGION, RELAY_DOMAIN, TABLE
 from tests.support.api import LambdaContext, call, load_event
 from tests.support.files import allowed_files, windows_executable
 from tests.support.stream import StreamReader, batch
@@ -155,6 +156,39 @@ def test_refused_attachments_are_named_in_the_message(users, seller_copy):
     assert "setup.exe" in newest["text"] and "not accepted" in newest["text"]
 
 
+def test_a_reply_with_nothing_visible_but_a_file_is_the_file(users, seller_copy):
+    copy, _, thread_id = seller_copy
+    pdf, _ = allowed_files()["invoice.pdf"]
+    # When the seller's reply holds only zero-width characters above the quote, and a PDF
+    raw = _reply(copy, SELLER_MAIL, "\u200b\u200c\u2060", attach=("faktura.pdf", pdf, "application/pdf"))
+    # Then the message is the file, named in the text like a mail without text
+    assert _receive(raw, [copy["Reply-To"].addresses[0].addr_spec])["outcome"] == "DELIVERED"
+    newest = call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json["messages"][0]
+    assert (newest["text"], [a["fileName"] for a in newest["attachments"]]) == ("[faktura.pdf]", ["faktura.pdf"])
+
+
+def test_a_reply_with_nothing_visible_is_not_a_message(users, seller_copy):
+    from message_center.data.inbound_mail_repository import InboundMailRepository
+
+    copy, _, thread_id = seller_copy
+    # When the seller's reply holds only invisible characters above the quote
+    raw = _reply(copy, SELLER_MAIL, "\u200b\u3164\u2800")
+    decision = _receive(raw, [copy["Reply-To"].addresses[0].addr_spec], mail_id="blank-1")
+    # Then it is recorded as without content, and the thread still has only anna's question
+    assert decision["outcome"] == "UNUSABLE"
+    assert InboundMailRepository().outcome("blank-1") == ("UNUSABLE", "no content")
+    messages = call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json
+    assert [m["text"] for m in messages["messages"]] == ["Czy jest rozmiar M?"]
+
+
+def test_direction_controls_in_a_reply_are_removed(users, seller_copy):
+    copy, _, thread_id = seller_copy
+    raw = _reply(copy, SELLER_MAIL, "Faktura:\u200f \u202efdp.exe\u202c gotowa\u061c")
+    assert _receive(raw, [copy["Reply-To"].addresses[0].addr_spec])["outcome"] == "DELIVERED"
+    newest = call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json["messages"][0]
+    assert newest["text"] == "Faktura: fdp.exe gotowa"
+
+
 @pytest.mark.parametrize(
     ("verdicts", "outcome"),
     [
@@ -288,3 +322,32 @@ def test_broken_mime_is_refused_without_crashing_and_recorded(users):
     decision = _receive(b"\x00\x01 not a mail at all", [f"abcdefgh23@{RELAY_DOMAIN}"], mail_id="broken-1")
     assert decision["outcome"] == "UNUSABLE"
     assert InboundMailRepository().outcome("broken-1") == ("UNUSABLE", "no sender")
+
+
+def test_a_mail_refused_after_its_attachment_was_stored_leaves_nothing_behind(users, seller_copy, monkeypatch):
+    # Given the seller replies with a PDF, and the message's transaction will be refused: its
+    # attachment, valid when checked, has expired by the time the transaction runs
+    copy, _, thread_id = seller_copy
+    from datetime import timedelta
+
+    from functions.inbound_mail.handler import container
+
+    messaging = container.get().inbound._messaging
+    later = messaging._clock() + timedelta(hours=25)
+    monkeypatch.setattr(messaging, "_clock", lambda: later)
+    pdf, _ = allowed_files()["invoice.pdf"]
+    raw = _reply(copy, SELLER_MAIL, "Faktura w załączniku.", attach=("faktura.pdf", pdf, "application/pdf"))
+
+    # When the mail arrives
+    decision = _receive(raw, [copy["Reply-To"].addresses[0].addr_spec])
+
+    # Then it is refused and recorded as such, and nothing of its attachment remains: no object
+    # (or version, or delete marker) in the attachments bucket, no attachment record
+    assert decision["outcome"] == "REFUSED_BY_RULE"
+    listing = boto3.client("s3", region_name=REGION).list_object_versions(Bucket=ATTACHMENTS_BUCKET)
+    assert listing.get("Versions", []) == []
+    assert listing.get("DeleteMarkers", []) == []
+    items = boto3.client("dynamodb", region_name=REGION).scan(TableName=TABLE)["Items"]  # test-only scan
+    assert [i for i in items if i["pk"]["S"].startswith("ATTACHMENT#")] == []
+    messages = call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json["messages"]
+    assert [m["text"] for m in messages] == ["Czy jest rozmiar M?"]

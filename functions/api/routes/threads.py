@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -13,6 +12,10 @@ from message_center.api.schemas import (
     MessageOut,
     MessagesList,
     NewMessageInThread,
+    PageOffset,
+    PageSize,
+    QueryBoolean,
+    QueryDateTime,
     ThreadOut,
     ThreadReadFlag,
     ThreadsList,
@@ -27,8 +30,9 @@ from ..context import attachments_url, caller_id, count_sent, replayed_header, r
 router = Router()
 
 ThreadId = Annotated[str, Path(max_length=64, description="Thread id")]
-Limit = Annotated[int, Query(ge=1, le=20, description="Page size (1–20)")]
-Offset = Annotated[int, Query(ge=0, le=5000, description="Items to skip; for deeper pages use `before`")]
+Limit = Annotated[PageSize, Query(description="Page size (1–20)")]
+Offset = Annotated[PageOffset, Query(description="Items to skip; for deeper pages use `before`")]
+DATE_TIME_FORMAT = " (RFC 3339 with a time zone, 1970–9999)"
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -50,18 +54,19 @@ def list_threads(
     limit: Limit = 20,
     offset: Offset = 0,
     before: Annotated[
-        datetime | None, Query(description="Extension: only threads whose last message is older (exclusive)")
+        QueryDateTime | None,
+        Query(description="Extension: only threads whose last message is older (exclusive)" + DATE_TIME_FORMAT),
     ] = None,
     interlocutor_login: Annotated[
         str | None,
         Query(alias="interlocutor.login", max_length=64, description="Extension: the counterpart's full login"),
     ] = None,
-    unread: Annotated[bool, Query(description="Extension: only unread threads")] = False,
+    unread: Annotated[QueryBoolean, Query(description="Extension: only unread threads (true or false)")] = False,
     without_my_reply: Annotated[
-        bool,
+        QueryBoolean,
         Query(
             alias="withoutMyReply",
-            description="Extension: only threads whose last message is the interlocutor's",
+            description="Extension: only threads whose last message is the interlocutor's (true or false)",
         ),
     ] = False,
 ) -> Response[ThreadsList]:
@@ -97,8 +102,12 @@ def list_messages(
     threadId: ThreadId,
     limit: Limit = 20,
     offset: Offset = 0,
-    before: Annotated[datetime | None, Query(description="Only messages created before (exclusive)")] = None,
-    after: Annotated[datetime | None, Query(description="Only messages created after (exclusive)")] = None,
+    before: Annotated[
+        QueryDateTime | None, Query(description="Only messages created before (exclusive)" + DATE_TIME_FORMAT)
+    ] = None,
+    after: Annotated[
+        QueryDateTime | None, Query(description="Only messages created after (exclusive)" + DATE_TIME_FORMAT)
+    ] = None,
 ) -> Response[MessagesList]:
     if before is not None and offset:
         raise ValidationError("'before' cannot be combined with 'offset'.", code="BEFORE_WITH_OFFSET")
