@@ -8,12 +8,15 @@ The web tests load their own users (``web_directory.json``): the e2e tests share
 
 from __future__ import annotations
 
+import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from local_runtime.directory import DEV_PASSWORD
 from tests.support.files import allowed_files
@@ -255,3 +258,60 @@ def test_wrong_password_is_refused_and_the_session_survives_a_reload(web, browse
         expect(page.locator("#login")).to_be_visible()
     finally:
         context.close()
+
+
+# Their own users (loaded by the test): the links' journey must not change the other journeys' inboxes.
+LINK_DIRECTORY = {
+    "users": [
+        {"login": "olena_kowal", "email": "olena.kowal@example.com", "preferredLanguage": "pl",
+         "businessAccount": False, "marketplace": "allegro-pl"},
+        {"login": "narzedzia-pro", "email": "biuro@narzedzia-pro.example.com", "preferredLanguage": "pl",
+         "businessAccount": True, "marketplace": "allegro-pl"},
+    ],
+    "offers": [{"id": "14200000101", "seller": "narzedzia-pro", "marketplace": "allegro-pl",
+                "title": "Wiertarka udarowa 750 W z walizką"}],
+}  # fmt: skip
+
+
+def test_the_email_copys_links_open_the_thread_and_the_settings_after_sign_in(web, browser, local_stack, tmp_path):
+    # Given a buyer who asked a seller about an offer (through the API), and the seller's e-mail copy
+    directory = tmp_path / "links.json"
+    directory.write_text(json.dumps(LINK_DIRECTORY))
+    local_stack.cli("directory", "load", str(directory), "--local")
+    text = "Czy wiertarka ma w zestawie wiertła do betonu?"
+    asked = local_stack.session("olena_kowal").post(
+        f"{web}/messaging/messages", json={"offer": {"id": "14200000101"}, "text": text}
+    )
+    assert asked.status_code == 201, asked.text
+    thread_id = asked.json()["thread"]["id"]
+    copy = _email_to(web, "biuro@narzedzia-pro.example.com")
+    # whose links lead into the web client, not to the API
+    (open_link,) = re.findall(r"^Otwórz rozmowę: (\S+)$", copy["text"], flags=re.MULTILINE)
+    assert open_link == f"{web}/threads/{thread_id}"
+    assert copy["listUnsubscribe"] == f"<{web}/settings>"
+
+    context = _context(browser, DESKTOP)
+    page = context.new_page()
+    try:
+        # When the seller follows "open the conversation" and signs in
+        _sign_in(page, web, "narzedzia-pro", open_link.removeprefix(web))
+        # Then that thread is open, with the buyer's question
+        expect(page).to_have_url(open_link)
+        expect(page.locator("#thread-title")).to_have_text("olena_kowal")
+        expect(page.locator("[data-testid=message]", has_text=text)).to_be_visible()
+        # And the settings link of the same e-mail opens the settings
+        page.goto(copy["listUnsubscribe"].strip("<>"))
+        expect(page.locator("#settings-title")).to_be_visible()
+    finally:
+        context.close()
+
+
+def _email_to(web: str, address: str) -> dict[str, Any]:
+    """The local outbox's e-mail to ``address`` (the stream poller sends it within a second or two)."""
+    deadline = time.monotonic() + 15
+    while True:
+        found = [m for m in requests.get(f"{web}/_local/outbox", timeout=10).json() if m["to"] == address]
+        if found or time.monotonic() > deadline:
+            assert found, f"no e-mail to {address} in the outbox"
+            return dict(found[-1])
+        time.sleep(0.2)
