@@ -10,6 +10,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
+# The attack suite's request and finding counts, printed at the end of every run.
+from tests.support.tally import pytest_runtest_logreport, pytest_terminal_summary  # noqa: F401
+
 REGION = "eu-central-1"
 TABLE = "MessageCenterTest"
 BUCKET = "message-center-attachments-test"
