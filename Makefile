@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: run test install lint typecheck unit integration infra e2e bench synth clean
+.PHONY: run test install lint typecheck unit integration infra e2e attack fuzz bench synth clean
 
 $(STAMP): pyproject.toml package.json package-lock.json
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,15 @@ infra: $(STAMP)
 
 e2e: $(STAMP)
 	$(BIN)/pytest -q tests/e2e
+
+# The attack suite alone (authorization matrix and a short fuzzing run; both are part of `make test`).
+attack: $(STAMP)
+	$(BIN)/pytest -n 2 -q tests/attack
+
+# A long fuzzing run: FUZZ_EXAMPLES generated requests per operation (`make test` sends 100).
+FUZZ_EXAMPLES ?= 1000
+fuzz: $(STAMP)
+	MESSAGE_CENTER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -n 2 -q tests/attack/test_fuzz_api.py
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.api_requests

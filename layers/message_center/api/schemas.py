@@ -293,3 +293,9 @@ class Problem(BaseModel):
     detail: str
     code: str
     errors: list[FieldProblem] | None = None
+
+
+class GatewayError(BaseModel):
+    """What API Gateway itself answers before the API runs (an invalid token: 401 ``Unauthorized``)."""
+
+    message: str
