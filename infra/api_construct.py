@@ -16,6 +16,7 @@ from aws_cdk.aws_apigatewayv2_authorizers import HttpJwtAuthorizer
 from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 from message_center.api.contract import ROUTES
+from message_center.deployment import Env
 
 from infra import constants
 from infra.python_function import build_python_function
@@ -103,9 +104,8 @@ class ApiConstruct(Construct):
             memory_size=constants.API_MEMORY_MB,
             timeout=constants.API_TIMEOUT,
             environment={
-                "TABLE_NAME": table.table_name,
-                "USER_POOL_ID": user_pool.user_pool_id,
-                "DEFAULT_AVATAR_URL": default_avatar_url,
+                Env.TABLE_NAME: table.table_name,
+                Env.DEFAULT_AVATAR_URL: default_avatar_url,
             },
         )
         grant_item_access(function, table, API_TABLE_ACTIONS)

@@ -19,6 +19,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 from message_center.data import bucket_layout
+from message_center.deployment import Env
 
 from infra import constants
 from infra.building_blocks import secure_bucket
@@ -132,7 +133,7 @@ class AttachmentsConstruct(Construct):
             iam.PolicyStatement(actions=list(API_OBJECT_READ_WRITE_ACTIONS), resources=[uploads, stored])
         )
         function.add_to_role_policy(iam.PolicyStatement(actions=list(API_STORED_DELETE_ACTIONS), resources=[stored]))
-        function.add_environment("ATTACHMENTS_BUCKET", self.bucket.bucket_name)
+        function.add_environment(Env.ATTACHMENTS_BUCKET, self.bucket.bucket_name)
         if function.role is None:  # pragma: no cover - the API function always has its own role
             raise ValueError("the API function has no role to grant bucket access to")
         bucket_id = Stack.of(self).get_logical_id(cast(CfnElement, self.bucket.node.default_child))

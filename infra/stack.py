@@ -58,8 +58,8 @@ class MessageCenterStack(Stack):
             "Mail",
             relay_domain=relay_domain_from_context(self.node.try_get_context(RELAY_DOMAIN_CONTEXT_KEY)),
         )
-        # The API shows users their relay addresses; the inbound-mail function will verify them too.
-        mail.grant_reply_addressing(api.function)
+        # Read access to the reply-address key only (the API reads no reply-address settings).
+        mail.grant_reply_addressing(api.function, configure=False)
         notifications = NotificationsConstruct(
             self,
             "Notifications",

@@ -372,7 +372,9 @@ def _local_target(aws_port: int | None) -> tuple[str, str, Any]:
 def _directory_load(arguments: argparse.Namespace) -> int:
     import os
 
+    from message_center.deployment import Env
     from message_center.services.directory import DirectoryDocumentError
+    from message_center.settings import DirectorySettings
 
     from local_runtime import emulator
     from local_runtime.directory import load_directory, read_directory, set_dev_passwords
@@ -395,17 +397,24 @@ def _directory_load(arguments: argparse.Namespace) -> int:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_ERROR
         endpoint_url, region, resources = local
-        os.environ.update(emulator.handler_environment(endpoint_url, region, resources))
-    if arguments.table:
-        os.environ["TABLE_NAME"] = arguments.table
-    if arguments.user_pool_id:
-        os.environ["USER_POOL_ID"] = arguments.user_pool_id
-    if not os.environ.get("USER_POOL_ID"):
-        print("error: give --user-pool-id (or set USER_POOL_ID), or use --local", file=sys.stderr)
-        return EXIT_INVALID
+        settings = emulator.function_settings(endpoint_url, region, resources, api_url="").directory
+    else:
+        table = arguments.table or os.environ.get(Env.TABLE_NAME)
+        user_pool_id = arguments.user_pool_id or os.environ.get(Env.USER_POOL_ID)
+        stack_region = os.environ.get(Env.REGION) or os.environ.get(Env.DEFAULT_REGION)
+        if not table or not user_pool_id:
+            print(
+                "error: give --table and --user-pool-id (or set TABLE_NAME and USER_POOL_ID), or use --local",
+                file=sys.stderr,
+            )
+            return EXIT_INVALID
+        if not stack_region:
+            print("error: set AWS_REGION (or AWS_DEFAULT_REGION) to the stack's region", file=sys.stderr)
+            return EXIT_INVALID
+        settings = DirectorySettings(table_name=table, user_pool_id=user_pool_id, region=stack_region)
 
     try:
-        report = load_directory(document)
+        report = load_directory(document, settings)
     except DirectoryDocumentError as error:
         print(f"error: {arguments.file} is not a valid directory document; nothing was loaded:", file=sys.stderr)
         for problem in error.problems:
@@ -414,9 +423,9 @@ def _directory_load(arguments: argparse.Namespace) -> int:
     if local is not None:
         endpoint_url, region, resources = local
         set_dev_passwords(endpoint_url, region, resources, [str(user["login"]) for user in document["users"]])
-    target = "the local stack" if local else f"table {os.environ.get('TABLE_NAME', 'MessageCenter')}"
+    target = "the local stack" if local else f"table {settings.table_name}"
     print(
-        f"Loaded into {target} (user pool {os.environ['USER_POOL_ID']}): "
+        f"Loaded into {target} (user pool {settings.user_pool_id}): "
         f"users {report.users}, offers {report.offers}, orders {report.orders}."
     )
     return 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import cast
 
 from aws_lambda_powertools import Metrics
@@ -13,20 +12,22 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponseHea
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from message_center.api.contract import JSON_MEDIA_TYPE
-from message_center.composition import Services
+from message_center.composition import ApiServices, Container, api_services
+from message_center.deployment import METRICS_NAMESPACE, SERVICE_NAME
 from message_center.domain.models import Message
-from message_center.settings import get_settings
+from message_center.settings import ApiSettings
 from pydantic import BaseModel
 
 # Explicit, so that importing the handler before the environment is set (tests, tools) still
 # yields valid EMF; the stack sets the same values in POWERTOOLS_* variables.
-metrics = Metrics(namespace="MessageCenter", service="message-center")
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
+
+# The function's one cache: settings and services, built on the first request of a cold start.
+container: Container[ApiSettings, ApiServices] = Container(ApiSettings, api_services)
 
 
-@lru_cache(maxsize=1)
-def services() -> Services:
-    """Built on the first request of a cold start and reused while the container lives."""
-    return Services(get_settings())
+def services() -> ApiServices:
+    return container.get()
 
 
 def caller_id(router: Router) -> str:

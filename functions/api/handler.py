@@ -13,8 +13,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from message_center.api.contract import ACCEPTED_BODY_MEDIA_TYPES, JSON_MEDIA_TYPE, VND_MEDIA_TYPE
 
 from . import problems
-from .context import metrics
+from .context import container, metrics
 from .routes import attachments, devices, messages, profile, threads
+
+# ``container``: the function's settings and services (tests and the local runtime install them).
+__all__ = ["app", "container", "lambda_handler"]
 
 logger = Logger()
 tracer = Tracer()

@@ -4,9 +4,8 @@ private objects (a thread, a message, an attachment, a device) for the others to
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -16,6 +15,9 @@ from tests.conftest import BUCKET, REGION, TABLE
 from tests.support.files import allowed_files
 from tests.support.gateway import Answer, GatewayClient
 from tests.support.stream import StreamReader
+
+if TYPE_CHECKING:
+    from local_runtime.emulator import FunctionSettings
 
 OWNER, INTERLOCUTOR, STRANGER = "anna_kowalska", "rowery-kraków", "jan_prywatny"
 # Unique enough that finding it anywhere in a response means it leaked.
@@ -36,8 +38,8 @@ class World:
 
 
 @pytest.fixture
-def api(aws: None) -> GatewayClient:
-    return GatewayClient(user_pool_id=os.environ["USER_POOL_ID"])
+def api(aws: FunctionSettings) -> GatewayClient:
+    return GatewayClient(user_pool_id=aws.directory.user_pool_id)
 
 
 @pytest.fixture

@@ -131,15 +131,12 @@ def test_api_function_environment(
     # Given / When the synthesized API function's environment
     variables = api_function[1]["Properties"]["Environment"]["Variables"]
 
-    # Then it names the table, bucket, relay domain, token key, translation providers and the
-    # Powertools settings (no push or provider-key variables: neither is configured by default)
+    # Then it names the table, bucket, translation providers and the Powertools settings (no push
+    # or provider-key variables: neither is configured by default; nothing the API does not read)
     assert variables == {
         "TABLE_NAME": {"Ref": table[0]},
-        "USER_POOL_ID": {"Ref": user_pool[0]},
         "DEFAULT_AVATAR_URL": constants.DEFAULT_AVATAR_URL,
         "ATTACHMENTS_BUCKET": {"Ref": attachments_bucket[0]},
-        "RELAY_DOMAIN": constants.DEFAULT_RELAY_DOMAIN,
-        "MAIL_TOKEN_SECRET_ARN": {"Ref": mail_token_secret[0]},
         "TRANSLATION_PROVIDERS": "amazon",
         "POWERTOOLS_SERVICE_NAME": "message-center",
         "POWERTOOLS_METRICS_NAMESPACE": "MessageCenter",

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 from message_center.data import bucket_layout
-from message_center.settings import Settings
+from message_center.settings import AttachmentSettings
 
 from infra import constants
 from infra.attachments_construct import cors_origins_from_context
@@ -129,7 +129,9 @@ def test_attachments_bucket_is_unversioned_so_deletes_free_the_bytes(attachments
 
 def test_attachments_bucket_refuses_stale_presigned_urls(template: Template, attachments_bucket: Resource) -> None:
     # Given the longest presigned-URL lifetime the function's settings accept
-    (longest_seconds,) = [m.le for m in Settings.model_fields["presigned_url_seconds"].metadata if hasattr(m, "le")]
+    (longest_seconds,) = [
+        m.le for m in AttachmentSettings.model_fields["presigned_url_seconds"].metadata if hasattr(m, "le")
+    ]
     bucket_id = attachments_bucket[0]
 
     # When reading the bucket policy

@@ -13,7 +13,7 @@ import pytest
 from aws_cdk import App
 from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
-from message_center.data import thread_repository
+from message_center.data import mappers
 
 from infra import constants
 from infra.notifications_construct import endpoint_arn_pattern, push_applications_from_context
@@ -226,7 +226,7 @@ def test_filter_prefix_is_the_key_prefix_of_message_copies(event_source_mapping:
     (prefix,) = json.loads(event_filter["Pattern"])["dynamodb"]["Keys"]["pk"]["S"]
 
     # When the repository builds the partition key of a message copy
-    key = thread_repository._mailbox("user-1", "thread-1")
+    key = mappers.mailbox_key("user-1", "thread-1")
 
     # Then the filter matches the key the code really writes
     assert key.startswith(prefix["prefix"])
@@ -452,11 +452,11 @@ def test_urls_and_relay_domain_come_from_context(synth_stack: Callable[..., Mess
 
     # When synthesizing it
     template = Template.from_stack(stack)
-    api = function_with_handler(template, "api.handler.lambda_handler")[1]["Properties"]
+    inbound = function_with_handler(template, "inbound_mail.handler.lambda_handler")[1]["Properties"]
     stream = function_with_handler(template, "stream.handler.lambda_handler")[1]["Properties"]
 
-    # Then both functions use that domain, and the stream function links to that page
-    assert api["Environment"]["Variables"]["RELAY_DOMAIN"] == "relay.allegro.example"
+    # Then both mail functions use that domain, and the stream function links to that page
+    assert inbound["Environment"]["Variables"]["RELAY_DOMAIN"] == "relay.allegro.example"
     assert stream["Environment"]["Variables"]["RELAY_DOMAIN"] == "relay.allegro.example"
     assert stream["Environment"]["Variables"]["NOTIFICATION_SETTINGS_URL"] == ("https://allegro.example/notifications")
 

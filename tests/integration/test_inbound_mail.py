@@ -34,7 +34,15 @@ def _notify(reader: StreamReader) -> None:
         assert lambda_handler(records, LambdaContext()) == {"batchItemFailures": []}
 
 
-def _receive(raw: bytes, recipients: list[str], *, mail_id: str | None = None, **verdicts: str) -> dict:
+def _receive(
+    raw: bytes,
+    recipients: list[str],
+    *,
+    mail_id: str | None = None,
+    source: str | None = None,
+    dmarc_policy: str = "reject",
+    **verdicts: str,
+) -> dict:
     """Do what SES does: store the raw mail in S3, then invoke the function with the receipt."""
     from functions.inbound_mail.handler import lambda_handler
 
@@ -47,7 +55,9 @@ def _receive(raw: bytes, recipients: list[str], *, mail_id: str | None = None, *
     for name, status in verdicts.items():
         record["receipt"][f"{name}Verdict"] = {"status": status}
     if "dmarc" in verdicts:
-        record["receipt"]["dmarcPolicy"] = "reject"
+        record["receipt"]["dmarcPolicy"] = dmarc_policy
+    if source is not None:
+        record["mail"]["source"] = source
     return lambda_handler(event, LambdaContext())["decisions"][0]
 
 
@@ -150,7 +160,7 @@ def test_refused_attachments_are_named_in_the_message(users, seller_copy):
     [
         ({"spam": "FAIL"}, "SPAM"),
         ({"virus": "FAIL"}, "VIRUS"),
-        ({"dmarc": "FAIL"}, "DMARC_REJECT"),
+        ({"dmarc": "FAIL"}, "DMARC_FAIL"),
         ({"spf": "FAIL", "dkim": "FAIL"}, "UNAUTHENTICATED"),
     ],
 )
@@ -163,6 +173,50 @@ def test_failing_verdicts_are_not_delivered(users, seller_copy, verdicts, outcom
         == 1
     )
     assert len(_sent()) == 1  # nothing is sent back
+
+
+def test_dmarc_fail_is_refused_whatever_the_domains_policy(users, seller_copy):
+    copy, _, thread_id = seller_copy
+    to = [copy["Reply-To"].addresses[0].addr_spec]
+    # Given a domain that publishes p=none, and a mail that fails its DMARC check (SPF passed elsewhere)
+    decision = _receive(_reply(copy, SELLER_MAIL, "Podrobiona"), to, dmarc="FAIL", dmarc_policy="none")
+    # Then it is refused, not delivered
+    assert decision["outcome"] == "DMARC_FAIL"
+    messages = call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json
+    assert [m["text"] for m in messages["messages"]] == ["Czy jest rozmiar M?"]
+
+
+def test_spf_passing_for_another_domain_does_not_authenticate_the_from_address(users, seller_copy):
+    copy, _, thread_id = seller_copy
+    to = [copy["Reply-To"].addresses[0].addr_spec]
+    # Given a forger writes the seller's address into From and sends from their own server: SPF
+    # passes for the forger's bounce domain, DKIM does not pass, and the seller's domain has no DMARC
+    forged = _reply(copy, SELLER_MAIL, "Zapłać na konto 12 3456")
+    decision = _receive(forged, to, source="bounce@attacker.example.net", spf="PASS", dkim="FAIL", dmarc="GRAY")
+    # Then it is refused as not aligned with the From domain, and nothing reaches the buyer
+    assert decision["outcome"] == "NOT_ALIGNED"
+    messages = call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json
+    assert "Zapłać na konto 12 3456" not in [m["text"] for m in messages["messages"]]
+    # When the same mail comes from the seller's own domain (SPF aligned)
+    aligned = _receive(forged, to, source="bounces@mail.rowery.example.com", spf="PASS", dkim="FAIL", dmarc="GRAY")
+    # Then it is delivered
+    assert aligned["outcome"] == "DELIVERED"
+
+
+def test_dkim_counts_only_when_signed_by_the_from_domain(users, seller_copy):
+    copy, _, _ = seller_copy
+    to = [copy["Reply-To"].addresses[0].addr_spec]
+    raw = _reply(copy, SELLER_MAIL, "Podpisana")
+    signed_elsewhere = b"DKIM-Signature: v=1; a=rsa-sha256; d=attacker.example.net; s=s1; b=abc\r\n" + raw
+    signed_here = b"DKIM-Signature: v=1; a=rsa-sha256; d=rowery.example.com; s=s1; b=abc\r\n" + raw
+    foreign = "bounce@attacker.example.net"
+    # A DKIM pass for another domain does not authenticate the seller's From address
+    assert (
+        _receive(signed_elsewhere, to, source=foreign, spf="FAIL", dkim="PASS", dmarc="GRAY")["outcome"]
+        == "NOT_ALIGNED"
+    )
+    # A DKIM pass by the seller's own domain does
+    assert _receive(signed_here, to, source=foreign, spf="FAIL", dkim="PASS", dmarc="GRAY")["outcome"] == "DELIVERED"
 
 
 def test_one_passing_of_spf_or_dkim_is_enough(users, seller_copy):

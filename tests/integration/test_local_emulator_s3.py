@@ -85,14 +85,14 @@ def test_provision_creates_the_attachments_bucket_like_the_deployed_one(resource
     assert encryption["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
 
 
-def test_handler_environment_and_lookup_name_the_bucket(endpoint_url: str, resources: emulator.Resources) -> None:
-    # Given / When the environment the local runtime gives the handler, and a later lookup by name
-    environment = emulator.handler_environment(endpoint_url, REGION, resources)
+def test_function_settings_and_lookup_name_the_bucket(endpoint_url: str, resources: emulator.Resources) -> None:
+    # Given / When the settings the local runtime gives the API function, and a later lookup by name
+    settings = emulator.function_settings(endpoint_url, REGION, resources, "http://127.0.0.1:8000").api
     found = emulator.find_resources(endpoint_url, REGION)
 
     # Then both name the provisioned bucket
-    assert environment["ATTACHMENTS_BUCKET"] == BUCKET
-    assert environment["AWS_ENDPOINT_URL"] == endpoint_url
+    assert settings.attachments_bucket == BUCKET
+    assert settings.aws_endpoint_url == endpoint_url
     assert found == resources
 
 

@@ -184,9 +184,9 @@ def test_ses_down_fails_the_record_but_push_is_sent_once(users, reader, monkeypa
     _register(users["rowery-kraków"], "APNS", APNS_TOKEN)
     _ask(users)
     event = batch(reader.read())
-    from functions.stream.handler import wiring
+    from functions.stream.handler import container
 
-    mailer = wiring().notifications._mailer
+    mailer = container.get().notifications._mailer
 
     def ses_down(*args: Any, **kwargs: Any) -> str:
         raise ConnectionError("SES is unreachable")
@@ -209,9 +209,9 @@ def test_sns_down_does_not_block_the_email(users, reader, monkeypatch):
     _register(users["rowery-kraków"], "APNS", APNS_TOKEN)
     _ask(users)
     event = batch(reader.read())
-    from functions.stream.handler import wiring
+    from functions.stream.handler import container
 
-    push = wiring().notifications._push
+    push = container.get().notifications._push
 
     def sns_down(*args: Any, **kwargs: Any) -> None:
         raise ConnectionError("SNS is unreachable")

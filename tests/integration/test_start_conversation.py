@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from tests.support.api import call
@@ -257,3 +259,24 @@ def test_idempotency_keys_are_per_user(users, question_thread):
     )
     assert anna.status == shop.status == 201
     assert anna.json["id"] != shop.json["id"]
+
+
+def test_a_key_past_its_time_is_a_new_request_even_before_its_record_is_deleted(users):
+    from message_center.data.idempotency_repository import idempotency_key
+    from message_center.data.items import IdempotencyItem
+
+    # Given a send with an Idempotency-Key whose remembered time has passed, while its record is
+    # still in the table (DynamoDB's TTL deletes expired items only some time later)
+    anna = users["anna_kowalska"]
+    headers = {"idempotency-key": "expired-key-0001"}
+    first = _start(anna, {"offer": {"id": "pl-offer-1001"}, "text": "Pierwsze pytanie"}, headers=headers)
+    record = IdempotencyItem.get(*idempotency_key(anna, "expired-key-0001"))
+    record.update(actions=[IdempotencyItem.expires_at.set(datetime.now(UTC) - timedelta(minutes=1))])
+    # When the client uses the key again, for another message
+    again = _start(anna, {"offer": {"id": "pl-offer-1001"}, "text": "Drugie pytanie"}, headers=headers)
+    # Then it is a new message, stored once, not a refusal
+    assert again.status == 201, again.json
+    assert again.json["id"] != first.json["id"] and "idempotent-replayed" not in again.headers
+    thread_id = first.json["thread"]["id"]
+    shop_view = call("api_list_messages", user_id=users["rowery-kraków"], path={"threadId": thread_id}).json
+    assert [m["text"] for m in shop_view["messages"]] == ["Drugie pytanie", "Pierwsze pytanie"]

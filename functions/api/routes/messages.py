@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from message_center.api.schemas import MessageOut, NewMessage, TranslationOut
-from message_center.services.messaging import StartConversation
+from message_center.domain.sending import SendMessage
 
 from ..context import REPLAYED_HEADER_DOC, attachments_url, caller_id, count_sent, replayed_header, respond, services
 from ..problems import JSON_BODY, documented
@@ -36,14 +36,16 @@ MessageId = Annotated[str, Path(max_length=64, description="Message id")]
 def write_new_message(
     body: Annotated[NewMessage, Body()], idempotency_key: IdempotencyKey = None
 ) -> Response[MessageOut]:
-    request = StartConversation(
+    command = SendMessage(
+        author_id=caller_id(router),
         text=body.text,
         offer_id=body.offer.id if body.offer else None,
         order_id=body.order.id if body.order else None,
         recipient_login=body.recipient.login if body.recipient else None,
         attachment_ids=tuple(a.id for a in body.attachments),
+        idempotency_key=idempotency_key,
     )
-    result = services().messaging.start_conversation(caller_id(router), request, idempotency_key)
+    result = services().messaging.send(command)
     count_sent(result.message, result.replayed)
     return respond(
         MessageOut.from_message(result.message, attachments_url(router)),

@@ -20,6 +20,7 @@ from message_center.api.schemas import (
 )
 from message_center.domain.errors import ValidationError
 from message_center.domain.models import InboxEntry
+from message_center.domain.sending import SendMessage
 from message_center.services.messaging import InboxQuery, MessageQuery
 
 from ..context import REPLAYED_HEADER_DOC, attachments_url, caller_id, count_sent, replayed_header, respond, services
@@ -155,12 +156,14 @@ def write_in_thread(
     body: Annotated[NewMessageInThread, Body()],
     idempotency_key: IdempotencyKey = None,
 ) -> Response[MessageOut]:
-    result = services().messaging.send_in_thread(
-        caller_id(router),
-        threadId,
-        body.text,
-        tuple(a.id for a in body.attachments),
-        idempotency_key,
+    result = services().messaging.send(
+        SendMessage(
+            author_id=caller_id(router),
+            text=body.text,
+            thread_id=threadId,
+            attachment_ids=tuple(a.id for a in body.attachments),
+            idempotency_key=idempotency_key,
+        )
     )
     count_sent(result.message, result.replayed)
     return respond(

@@ -261,7 +261,9 @@ ALL_ITEM_CLASSES: tuple[type[_TableItem], ...] = (
 )
 
 
-def bind_table(table_name: str, region: str, host: str | None) -> Connection:
+def bind_table(
+    table_name: str, region: str, host: str | None, *, credentials: dict[str, str] | None = None
+) -> Connection:
     """Point every item class at the configured table (called once per cold start) and return
     the one DynamoDB connection they share.
 
@@ -273,6 +275,9 @@ def bind_table(table_name: str, region: str, host: str | None) -> Connection:
         item_class.Meta.table_name = table_name
         item_class.Meta.region = region
         item_class.Meta.host = host  # type: ignore[attr-defined]
+        # Explicit credentials (the local emulator's dummy ones); None: the default chain.
+        for name in ("aws_access_key_id", "aws_secret_access_key", "aws_session_token"):
+            setattr(item_class.Meta, name, (credentials or {}).get(name))
         item_class._connection = None
     shared = InboxEntryItem._get_connection()
     for item_class in ALL_ITEM_CLASSES:

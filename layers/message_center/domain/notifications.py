@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
 
+from . import relay_addresses
 from .models import Language, Message, MessageTranslation
 
 PREVIEW_LENGTH = 120
@@ -90,16 +91,6 @@ def subject(copy: EmailCopy) -> str:
     return " ".join(parts)
 
 
-def thread_message_id(thread_id: str, domain: str) -> str:
-    """A stable Message-ID for the thread itself, which every copy refers to so that mail
-    clients keep the conversation together."""
-    return f"<thread-{thread_id.lower()}@{domain}>"
-
-
-def message_message_id(message_id: str, domain: str) -> str:
-    return f"<message-{message_id.lower()}@{domain}>"
-
-
 def build_email(copy: EmailCopy) -> EmailMessage:
     """The MIME e-mail: plain text and escaped HTML, threading headers, masked addresses."""
     texts = _TEXTS[copy.language]
@@ -110,8 +101,8 @@ def build_email(copy: EmailCopy) -> EmailMessage:
     email["To"] = copy.recipient_email
     email["Reply-To"] = copy.reply_to
     email["Date"] = format_datetime(message.created_at)
-    email["Message-ID"] = message_message_id(message.id, copy.relay_domain)
-    thread_root = thread_message_id(message.thread_id, copy.relay_domain)
+    email["Message-ID"] = relay_addresses.message_message_id(message.id, copy.relay_domain)
+    thread_root = relay_addresses.thread_message_id(message.thread_id, copy.relay_domain)
     email["In-Reply-To"] = thread_root
     email["References"] = thread_root
     # RFC 3834: a notification, so autoresponders must not answer it (people still can).

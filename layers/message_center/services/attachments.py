@@ -6,8 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from ..adapters.attachment_files import AttachmentFiles, UploadForm, stored_key, upload_key
-from ..data.attachment_repository import AttachmentRepository
+from ..adapters.attachment_files import UploadForm, stored_key, upload_key
 from ..domain import file_types
 from ..domain.attachments import (
     ALLOWED_DESCRIPTION,
@@ -22,6 +21,7 @@ from ..domain.attachments import (
 )
 from ..domain.errors import ConflictError, NotFoundError, UnsupportedMediaTypeError, ValidationError
 from ..domain.ids import is_valid_id, new_id, utc_now
+from .ports import AttachmentFileStore, AttachmentRecords
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,8 @@ class Declared:
 class AttachmentService:
     def __init__(
         self,
-        repository: AttachmentRepository,
-        files: AttachmentFiles,
+        repository: AttachmentRecords,
+        files: AttachmentFileStore,
         *,
         max_bytes: int,
         ttl: timedelta,

@@ -78,14 +78,15 @@ class NotificationService:
         """Lets an in-progress claim expire with the invocation, so a timed-out attempt is retried."""
         self._idempotency.register_lambda_context(context)
 
-    def on_new_message(self, message: Message) -> None:
-        """Notify the owner of ``message`` (the recipient's copy). The author is never notified."""
-        if message.owner_id == message.author_id:
-            return
+    def on_new_message(self, message: Message) -> bool:
+        """Notify the owner of a new message copy; True when they were notified. Every participant
+        gets a copy of each message: only the recipient's notifies, the author is never notified."""
+        if message.is_own:
+            return False
         recipient = self._directory.get_user(message.owner_id)
         if recipient is None:
             logger.warning("Recipient is not in the directory; nothing to notify", message_id=message.id)
-            return
+            return False
         failures: list[str] = []
         message = self._auto_translated(message, recipient, failures)
         for channel, send in (("email", self._email), ("push", self._pushes)):
@@ -98,6 +99,7 @@ class NotificationService:
                 failures.append(channel)
         if failures:
             raise ChannelFailed(", ".join(failures))
+        return True
 
     def _auto_translated(self, message: Message, recipient: User, failures: list[str]) -> Message:
         """The copy with its translation for a recipient who prefers another language. A provider
