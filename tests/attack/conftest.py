@@ -20,8 +20,10 @@ if TYPE_CHECKING:
     from local_runtime.emulator import FunctionSettings
 
 OWNER, INTERLOCUTOR, STRANGER = "anna_kowalska", "rowery-kraków", "jan_prywatny"
-# Unique enough that finding it anywhere in a response means it leaked.
-PRIVATE_TEXT = "Czy rower będzie gotowy do odbioru? [prywatne-7f3c9e]"
+# The marker is unique enough that finding it in a response means the text leaked (ASCII, since
+# JSON answers may escape the rest).
+PRIVATE_MARKER = "prywatne-7f3c9e"
+PRIVATE_TEXT = f"Czy rower będzie gotowy do odbioru? [{PRIVATE_MARKER}]"
 
 
 @dataclass
@@ -74,7 +76,7 @@ def world(api: GatewayClient, users: dict[str, str]) -> World:
     }
     secrets = {
         **ids,
-        "text": PRIVATE_TEXT,
+        "text": PRIVATE_MARKER,
         "user id": users[OWNER],
         "e-mail": "anna.kowalska@example.com",
     }
