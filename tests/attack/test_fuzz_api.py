@@ -12,7 +12,6 @@ Seeded and bounded: ``MESSAGE_CENTER_FUZZ_EXAMPLES`` requests per operation (a s
 from __future__ import annotations
 
 import os
-import re
 from functools import cache
 from typing import Any
 
@@ -36,14 +35,6 @@ CHECKS = [
     checks.response_headers_conformance,
     checks.response_schema_conformance,
 ]
-# 5xx classes that another branch (h-api) is fixing, tolerated here only by these exact causes,
-# named by the exception that crashed the handler. Remove an entry once its fix has landed.
-KNOWN_CRASHES = {
-    "a JSON body that is not UTF-8": re.compile(r"in decoded_body\n[\s\S]*UnicodeDecodeError: 'utf-8' codec"),
-    "a before/after date outside the ids' time range": re.compile(
-        r"in (lowest|highest)_id_at\n[\s\S]*(OverflowError|ValueError)"
-    ),
-}
 
 
 @cache
@@ -61,13 +52,6 @@ def _strategy(operation: Any, real_ids: dict[str, str]) -> st.SearchStrategy[Any
     return st.one_of(strategies)
 
 
-def _known_crash(crashes: list[str], seen_before: int) -> str | None:
-    """The known class of the handler crash behind a 5xx, if it is one."""
-    if len(crashes) != seen_before + 1:
-        return None
-    return next((name for name, cause in KNOWN_CRASHES.items() if cause.search(crashes[-1])), None)
-
-
 @pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
 def test_fuzzed_requests_get_documented_answers(world: World, request: pytest.FixtureRequest, method: str, path: str):
     api = world.api
@@ -77,7 +61,6 @@ def test_fuzzed_requests_get_documented_answers(world: World, request: pytest.Fi
     sent = api.requests
     problems: list[str] = []
     found = {"answered 2xx/3xx": 0, "responses ≥ 500": 0, "schema violations": 0}
-    tolerated: dict[str, int] = {}
 
     @given(case=_strategy(operation, real_ids))
     @settings(
@@ -93,9 +76,6 @@ def test_fuzzed_requests_get_documented_answers(world: World, request: pytest.Fi
         # When a generated request is sent with the owner's valid token
         response = case.call(app=api.wsgi, headers=auth)
         found["answered 2xx/3xx"] += response.status_code < 400
-        if response.status_code >= 500 and (known := _known_crash(api.crashes, crashes)):
-            tolerated[known] = tolerated.get(known, 0) + 1
-            return
         # Then the answer is one the document declares
         try:
             case.validate_response(response, checks=CHECKS, headers=auth)
@@ -105,13 +85,7 @@ def test_fuzzed_requests_get_documented_answers(world: World, request: pytest.Fi
             problems.append(f"{failure}\n{crash}".strip())
 
     fuzz()
-    record(
-        request,
-        "fuzzing",
-        requests=api.requests - sent,
-        **found,
-        **{f"tolerated (h-api): {name}": count for name, count in tolerated.items()},
-    )
+    record(request, "fuzzing", requests=api.requests - sent, **found)
     assert problems == [], "\n\n".join(problems[:5])
 
 

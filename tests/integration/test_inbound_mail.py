@@ -155,6 +155,39 @@ def test_refused_attachments_are_named_in_the_message(users, seller_copy):
     assert "setup.exe" in newest["text"] and "not accepted" in newest["text"]
 
 
+def test_a_reply_with_nothing_visible_but_a_file_is_the_file(users, seller_copy):
+    copy, _, thread_id = seller_copy
+    pdf, _ = allowed_files()["invoice.pdf"]
+    # When the seller's reply holds only zero-width characters above the quote, and a PDF
+    raw = _reply(copy, SELLER_MAIL, "\u200b\u200c\u2060", attach=("faktura.pdf", pdf, "application/pdf"))
+    # Then the message is the file, named in the text like a mail without text
+    assert _receive(raw, [copy["Reply-To"].addresses[0].addr_spec])["outcome"] == "DELIVERED"
+    newest = call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json["messages"][0]
+    assert (newest["text"], [a["fileName"] for a in newest["attachments"]]) == ("[faktura.pdf]", ["faktura.pdf"])
+
+
+def test_a_reply_with_nothing_visible_is_not_a_message(users, seller_copy):
+    from message_center.data.inbound_mail_repository import InboundMailRepository
+
+    copy, _, thread_id = seller_copy
+    # When the seller's reply holds only invisible characters above the quote
+    raw = _reply(copy, SELLER_MAIL, "\u200b\u3164\u2800")
+    decision = _receive(raw, [copy["Reply-To"].addresses[0].addr_spec], mail_id="blank-1")
+    # Then it is recorded as without content, and the thread still has only anna's question
+    assert decision["outcome"] == "UNUSABLE"
+    assert InboundMailRepository().outcome("blank-1") == ("UNUSABLE", "no content")
+    messages = call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json
+    assert [m["text"] for m in messages["messages"]] == ["Czy jest rozmiar M?"]
+
+
+def test_direction_controls_in_a_reply_are_removed(users, seller_copy):
+    copy, _, thread_id = seller_copy
+    raw = _reply(copy, SELLER_MAIL, "Faktura:\u200f \u202efdp.exe\u202c gotowa\u061c")
+    assert _receive(raw, [copy["Reply-To"].addresses[0].addr_spec])["outcome"] == "DELIVERED"
+    newest = call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json["messages"][0]
+    assert newest["text"] == "Faktura: fdp.exe gotowa"
+
+
 @pytest.mark.parametrize(
     ("verdicts", "outcome"),
     [

@@ -132,6 +132,47 @@ def test_attachments_are_links_not_bytes(users, reader):
     )
 
 
+def test_direction_controls_are_neither_stored_nor_mailed(users, reader):
+    from message_center.domain.rules import BIDI_CONTROLS
+
+    from tests.support.files import allowed_files
+
+    # Given anna attaches a PNG named so that it would read "umowaexe.pdf", and writes a text that
+    # would show a link reversed
+    png, _ = allowed_files()["photo.png"]
+    anna = users["anna_kowalska"]
+    declared = call("api_declare_attachment", user_id=anna, body={"filename": "umowa\u202efdp.png", "size": len(png)})
+    call(
+        "api_upload_attachment",
+        user_id=anna,
+        path={"attachmentId": declared.json["id"]},
+        binary=png,
+        headers={"content-type": "image/png"},
+    )
+    # When she sends them
+    sent = call(
+        "api_write_new_message",
+        user_id=anna,
+        body={
+            "offer": {"id": "pl-offer-1001"},
+            "text": "Umowa: \u202elp.elpmaxe//:sptth\u202c i \u2067zdjęcie\u2069",
+            "attachments": [{"id": declared.json["id"]}],
+        },
+    )
+    # Then what is stored reads in the order it was written, without the controls
+    assert sent.status == 201, sent.raw_body
+    assert sent.json["text"] == "Umowa: lp.elpmaxe//:sptth i zdjęcie"
+    assert sent.json["attachments"][0]["fileName"] == "umowafdp.png"
+    # And so does the e-mail copy, in every part
+    _deliver(reader)
+    [mail] = _sent_mail()
+    parts = [str(mail["Subject"]), str(mail["From"])] + [
+        mail.get_body((kind,)).get_content() for kind in ("plain", "html")
+    ]
+    assert "umowafdp.png" in parts[2] and "lp.elpmaxe//:sptth" in parts[2]
+    assert not BIDI_CONTROLS & set("".join(parts))
+
+
 def test_push_goes_to_every_device_with_the_badge(users, reader):
     seller = users["rowery-kraków"]
     assert _register(seller, "APNS", APNS_TOKEN).status == 201

@@ -105,11 +105,12 @@ def test_naming_only_the_login_continues_an_existing_conversation(users, questio
             404,
             "ORDER_NOT_FOUND",
         ),
+        # A login nobody has is answered like one that did not place the order.
         (
             "rowery-kraków",
             {"recipient": {"login": "nobody_here"}, "order": {"id": "order-anna-1"}, "text": "Hej"},
-            404,
-            "RECIPIENT_NOT_FOUND",
+            403,
+            "ORDER_NOT_WITH_RECIPIENT",
         ),
         ("anna_kowalska", {"offer": {"id": "no-such-offer"}, "text": "Hej"}, 404, "OFFER_NOT_FOUND"),
         ("anna_kowalska", {"order": {"id": "no-such-order"}, "text": "Hej"}, 404, "ORDER_NOT_FOUND"),
@@ -132,6 +133,13 @@ def test_naming_only_the_login_continues_an_existing_conversation(users, questio
         ),
         ("anna_kowalska", {"recipient": {"login": "anna_kowalska"}, "text": "Hej"}, 422, "SELF_MESSAGE"),
         ("anna_kowalska", {"offer": {"id": "pl-offer-1001"}, "text": "   "}, 422, "TEXT_EMPTY"),
+        # Nothing visible: zero-width characters, a Hangul filler, a blank Braille pattern, an override
+        (
+            "anna_kowalska",
+            {"offer": {"id": "pl-offer-1001"}, "text": "\u200b\u200d\u3164\u2800\u202e"},
+            422,
+            "TEXT_EMPTY",
+        ),
         ("anna_kowalska", {"offer": {"id": "pl-offer-1001"}, "text": "x" * 2001}, 422, "TEXT_TOO_LONG"),
         (
             "anna_kowalska",
@@ -167,6 +175,25 @@ def test_refusals_are_clear_problems_and_store_nothing(users, login, body, statu
     for user_id in users.values():
         assert call("api_list_threads", user_id=user_id).json["threads"] == []
         assert call("api_get_badge", user_id=user_id).json == {"unreadThreads": 0}
+
+
+@pytest.mark.parametrize(
+    ("login", "existing_login", "form"),
+    [
+        # a login alone (continue a conversation): petra exists but has never talked with anna
+        ("anna_kowalska", "petra_svobodova", {"text": "Hej"}),
+        # the seller form: olena exists but did not place the shop's order-anna-1
+        ("rowery-kraków", "olena_k", {"order": {"id": "order-anna-1"}, "text": "Hej"}),
+    ],
+    ids=["login-only", "seller-form"],
+)
+def test_the_forms_naming_a_login_do_not_tell_whether_it_exists(users, login, existing_login, form):
+    # When the same request names a login that exists and one that does not
+    existing = _start(users[login], {**form, "recipient": {"login": existing_login}})
+    missing = _start(users[login], {**form, "recipient": {"login": "nobody_here"}})
+    # Then both get the same refusal, word for word
+    assert existing.status == missing.status and existing.status in (403, 422)
+    assert existing.json == missing.json
 
 
 def test_exactly_2000_characters_are_accepted(users):

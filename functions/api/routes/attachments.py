@@ -14,7 +14,7 @@ from message_center.api.schemas import AttachmentDeclared, IdOut, NewAttachmentD
 from message_center.domain.attachments import ALLOWED_FORMATS
 
 from ..context import caller_id, respond, services
-from ..problems import JSON_BODY, documented
+from ..problems import BODY, documented
 
 router = Router()
 
@@ -31,7 +31,7 @@ _FILE_BODY = {
 @router.post(
     "/messaging/message-attachments",
     summary="Declare an attachment (file name and size)",
-    responses=documented({201: "The declared attachment and where to upload it"}, *JSON_BODY, model=AttachmentDeclared),
+    responses=documented({201: "The declared attachment and where to upload it"}, *BODY, model=AttachmentDeclared),
 )
 def declare(body: Annotated[NewAttachmentDeclaration, Body()]) -> Response[AttachmentDeclared]:
     declared = services().attachments.declare(caller_id(router), body.filename, body.size)
@@ -53,8 +53,8 @@ def declare(body: Annotated[NewAttachmentDeclaration, Body()]) -> Response[Attac
         {200: "The file was checked and kept"},
         HTTPStatus.NOT_FOUND,
         HTTPStatus.CONFLICT,
-        HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
         HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+        *BODY,
         model=IdOut,
     ),
     openapi_extensions=_FILE_BODY,

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path
 from message_center.api.schemas import DeviceOut, DevicesList, NewDevice
 
 from ..context import caller_id, respond, services
-from ..problems import JSON_BODY, documented
+from ..problems import BODY, documented
 
 router = Router()
 
@@ -23,7 +23,7 @@ router = Router()
     responses=documented(
         {201: "The registered device", 200: "The device, registered before"},
         HTTPStatus.CONFLICT,
-        *JSON_BODY,
+        *BODY,
         model=DeviceOut,
     ),
 )

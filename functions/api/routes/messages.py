@@ -12,7 +12,7 @@ from message_center.api.schemas import MessageOut, NewMessage, TranslationOut
 from message_center.domain.sending import SendMessage
 
 from ..context import REPLAYED_HEADER_DOC, attachments_url, caller_id, count_sent, replayed_header, respond, services
-from ..problems import JSON_BODY, documented
+from ..problems import BODY, documented
 from .threads import IdempotencyKey
 
 router = Router()
@@ -28,7 +28,7 @@ MessageId = Annotated[str, Path(max_length=64, description="Message id")]
         HTTPStatus.FORBIDDEN,
         HTTPStatus.NOT_FOUND,
         HTTPStatus.CONFLICT,
-        *JSON_BODY,
+        *BODY,
         model=MessageOut,
         headers=REPLAYED_HEADER_DOC,
     ),

@@ -11,7 +11,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from message_center.api.schemas import Badge, ProfileOut, ProfileUpdate
 
 from ..context import caller_id, respond, services
-from ..problems import JSON_BODY, documented
+from ..problems import BODY, documented
 
 router = Router()
 
@@ -28,7 +28,7 @@ def get_profile() -> Response[ProfileOut]:
 @router.patch(
     "/messaging/me",
     summary="Change my preferred language (pl, en, uk)",
-    responses=documented({200: "My changed profile"}, HTTPStatus.NOT_FOUND, *JSON_BODY, model=ProfileOut),
+    responses=documented({200: "My changed profile"}, HTTPStatus.NOT_FOUND, *BODY, model=ProfileOut),
 )
 def update_profile(body: Annotated[ProfileUpdate, Body()]) -> Response[ProfileOut]:
     user = services().profile.set_preferred_language(caller_id(router), body.preferred_language)

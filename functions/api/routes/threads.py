@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from http import HTTPStatus
 from typing import Annotated
 
@@ -14,6 +13,10 @@ from message_center.api.schemas import (
     MessageOut,
     MessagesList,
     NewMessageInThread,
+    PageOffset,
+    PageSize,
+    QueryBoolean,
+    QueryDateTime,
     ThreadOut,
     ThreadReadFlag,
     ThreadsList,
@@ -24,13 +27,14 @@ from message_center.domain.sending import SendMessage
 from message_center.services.messaging import InboxQuery, MessageQuery
 
 from ..context import REPLAYED_HEADER_DOC, attachments_url, caller_id, count_sent, replayed_header, respond, services
-from ..problems import JSON_BODY, documented
+from ..problems import BODY, documented
 
 router = Router()
 
 ThreadId = Annotated[str, Path(max_length=64, description="Thread id")]
-Limit = Annotated[int, Query(ge=1, le=20, description="Page size (1–20)")]
-Offset = Annotated[int, Query(ge=0, le=5000, description="Items to skip; for deeper pages use `before`")]
+Limit = Annotated[PageSize, Query(description="Page size (1–20)")]
+Offset = Annotated[PageOffset, Query(description="Items to skip; for deeper pages use `before`")]
+DATE_TIME_FORMAT = " (RFC 3339 with a time zone, 1970–9999)"
 IdempotencyKey = Annotated[
     str | None,
     Header(
@@ -56,18 +60,19 @@ def list_threads(
     limit: Limit = 20,
     offset: Offset = 0,
     before: Annotated[
-        datetime | None, Query(description="Extension: only threads whose last message is older (exclusive)")
+        QueryDateTime | None,
+        Query(description="Extension: only threads whose last message is older (exclusive)" + DATE_TIME_FORMAT),
     ] = None,
     interlocutor_login: Annotated[
         str | None,
         Query(alias="interlocutor.login", max_length=64, description="Extension: the counterpart's full login"),
     ] = None,
-    unread: Annotated[bool, Query(description="Extension: only unread threads")] = False,
+    unread: Annotated[QueryBoolean, Query(description="Extension: only unread threads (true or false)")] = False,
     without_my_reply: Annotated[
-        bool,
+        QueryBoolean,
         Query(
             alias="withoutMyReply",
-            description="Extension: only threads whose last message is the interlocutor's",
+            description="Extension: only threads whose last message is the interlocutor's (true or false)",
         ),
     ] = False,
 ) -> Response[ThreadsList]:
@@ -103,7 +108,7 @@ def get_thread(threadId: ThreadId) -> Response[ThreadOut]:
         {200: "The thread with its new read flag"},
         HTTPStatus.NOT_FOUND,
         HTTPStatus.CONFLICT,
-        *JSON_BODY,
+        *BODY,
         model=ThreadOut,
     ),
 )
@@ -121,8 +126,12 @@ def list_messages(
     threadId: ThreadId,
     limit: Limit = 20,
     offset: Offset = 0,
-    before: Annotated[datetime | None, Query(description="Only messages created before (exclusive)")] = None,
-    after: Annotated[datetime | None, Query(description="Only messages created after (exclusive)")] = None,
+    before: Annotated[
+        QueryDateTime | None, Query(description="Only messages created before (exclusive)" + DATE_TIME_FORMAT)
+    ] = None,
+    after: Annotated[
+        QueryDateTime | None, Query(description="Only messages created after (exclusive)" + DATE_TIME_FORMAT)
+    ] = None,
 ) -> Response[MessagesList]:
     if before is not None and offset:
         raise ValidationError("'before' cannot be combined with 'offset'.", code="BEFORE_WITH_OFFSET")
@@ -146,7 +155,7 @@ def list_messages(
         {201: "The stored message"},
         HTTPStatus.NOT_FOUND,
         HTTPStatus.CONFLICT,
-        *JSON_BODY,
+        *BODY,
         model=MessageOut,
         headers=REPLAYED_HEADER_DOC,
     ),

@@ -1,6 +1,7 @@
 """What a recipient is told about a new message: the e-mail copy and the push payload.
 
-Pure functions of plain values, localised to the recipient's preferred language.
+Pure functions of plain values, localised to the recipient's preferred language. Nothing sent
+carries bidirectional controls, whatever the stored text, file names or offer titles hold.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from email.utils import format_datetime, formataddr
 
 from . import relay_addresses
 from .models import Language, Message, MessageTranslation
+from .rules import without_bidi_controls
 
 PREVIEW_LENGTH = 120
 
@@ -88,7 +90,7 @@ def subject(copy: EmailCopy) -> str:
         parts.append(texts["about_offer"].format(title=copy.offer_title or relates.offer_id))
     elif relates.order_id:
         parts.append(texts["about_order"].format(order=relates.order_id))
-    return " ".join(parts)
+    return without_bidi_controls(" ".join(parts))
 
 
 def build_email(copy: EmailCopy) -> EmailMessage:
@@ -97,7 +99,7 @@ def build_email(copy: EmailCopy) -> EmailMessage:
     message = copy.message
     email = EmailMessage()
     email["Subject"] = subject(copy)
-    email["From"] = formataddr((f"{copy.author_login} (Message Center)", copy.from_address))
+    email["From"] = formataddr((without_bidi_controls(f"{copy.author_login} (Message Center)"), copy.from_address))
     email["To"] = copy.recipient_email
     email["Reply-To"] = copy.reply_to
     email["Date"] = format_datetime(message.created_at)
@@ -109,8 +111,8 @@ def build_email(copy: EmailCopy) -> EmailMessage:
     email["Auto-Submitted"] = "auto-generated"
     if copy.unsubscribe_url:
         email["List-Unsubscribe"] = f"<{copy.unsubscribe_url}>"
-    email.set_content(_text_body(copy, texts))
-    email.add_alternative(_html_body(copy, texts), subtype="html")
+    email.set_content(without_bidi_controls(_text_body(copy, texts)))
+    email.add_alternative(without_bidi_controls(_html_body(copy, texts)), subtype="html")
     email["Content-Language"] = copy.language.value  # after the body: set_content resets Content-*
     return email
 
@@ -161,7 +163,7 @@ def _paragraphs(text: str) -> str:
 
 def preview(message: Message) -> str:
     """A short preview of the text (never of attachments' content)."""
-    text = " ".join(message.text.split())
+    text = " ".join(without_bidi_controls(message.text).split())
     if len(text) > PREVIEW_LENGTH:
         text = text[: PREVIEW_LENGTH - 1].rstrip() + "…"
     return text
@@ -186,7 +188,7 @@ def push_notification(message: Message, language: Language, badge: int) -> PushN
         interlocutor_login=message.author_login,
         preview=body,
         badge=badge,
-        title=texts["push_title"].format(login=message.author_login),
+        title=without_bidi_controls(texts["push_title"].format(login=message.author_login)),
     )
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from ..rules import has_visible_character
+
 
 class MailDefect(StrEnum):
     """What was wrong with a message; the parser worked around it and went on."""
@@ -129,7 +131,7 @@ class ParsedMail:
 def message_text(mail: ParsedMail, max_length: int) -> str:
     """What a received e-mail says as a message: its text, plus which attached files were not
     accepted and why (or, with no text, the names of the files it carries); at most ``max_length``."""
-    parts = [mail.text] if mail.text else []
+    parts = [mail.text] if has_visible_character(mail.text) else []  # a blank text is no text
     if mail.refused_attachments:
         refused = "; ".join(f"{r.filename} ({r.detail or r.reason.value})" for r in mail.refused_attachments)
         parts.append(f"[Attachments not accepted: {refused}]")
