@@ -56,9 +56,10 @@ INBOUND_TABLE_ACTIONS = (
 )
 # Raw messages are read, never written, listed or deleted (the lifecycle rule expires them).
 INBOUND_OBJECT_ACTIONS = ("s3:GetObject",)
-# Mail attachments are stored the way the API stores uploads: written under uploads/ or
-# attachments/ and read back to verify their content and copy them.
-ATTACHMENT_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject")
+# Mail attachments are stored the way the API stores uploads: written under uploads/, copied by
+# version (the checked one) to attachments/; a refused delivery removes the versions it wrote
+# under both prefixes (DeleteObjectVersion, never DeleteObject).
+ATTACHMENT_OBJECT_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObjectVersion")
 
 
 class InboundMailConstruct(Construct):

@@ -11,7 +11,12 @@ from typing import Any
 import boto3
 import requests
 from botocore.config import Config
-from message_center.data.bucket_layout import UPLOAD_EXPIRY_DAYS, UPLOAD_PREFIX
+from message_center.data.bucket_layout import (
+    STORED_DUPLICATE_EXPIRY_DAYS,
+    STORED_PREFIX,
+    UPLOAD_EXPIRY_DAYS,
+    UPLOAD_PREFIX,
+)
 from message_center.data.schema import create_table_request
 from message_center.deployment import IDEMPOTENCY_KEY_ATTRIBUTE, IDEMPOTENCY_TTL_ATTRIBUTE, INBOUND_MAIL
 from message_center.settings import ApiSettings, DirectorySettings, InboundMailSettings, StreamSettings
@@ -137,7 +142,8 @@ def s3_client(endpoint_url: str | None, region: str) -> Any:
 
 # What the deployed bucket has (infra/attachments_construct.py; tests/infra compare the two).
 def attachments_lifecycle_configuration() -> dict[str, Any]:
-    """Unused uploads expire; incomplete multipart uploads are aborted after a day."""
+    """Unused uploads (and their replaced versions and delete markers) expire; duplicate stored
+    copies expire once noncurrent; incomplete multipart uploads are aborted after a day."""
     return {
         "Rules": [
             {
@@ -145,6 +151,19 @@ def attachments_lifecycle_configuration() -> dict[str, Any]:
                 "Filter": {"Prefix": UPLOAD_PREFIX},
                 "Status": "Enabled",
                 "Expiration": {"Days": UPLOAD_EXPIRY_DAYS},
+                "NoncurrentVersionExpiration": {"NoncurrentDays": UPLOAD_EXPIRY_DAYS},
+            },
+            {
+                "ID": "remove-expired-upload-delete-markers",
+                "Filter": {"Prefix": UPLOAD_PREFIX},
+                "Status": "Enabled",
+                "Expiration": {"ExpiredObjectDeleteMarker": True},
+            },
+            {
+                "ID": "expire-duplicate-stored-copies",
+                "Filter": {"Prefix": STORED_PREFIX},
+                "Status": "Enabled",
+                "NoncurrentVersionExpiration": {"NoncurrentDays": STORED_DUPLICATE_EXPIRY_DAYS},
             },
             {
                 "ID": "abort-incomplete-multipart-uploads",
@@ -194,8 +213,10 @@ def _private_bucket(endpoint_url: str | None, region: str, bucket: str) -> Any:
 
 
 def provision_attachments_bucket(endpoint_url: str | None, region: str, bucket: str) -> None:
-    """The attachments bucket: private, encrypted, with the deployed lifecycle rules and CORS."""
+    """The attachments bucket: private, encrypted, versioned (a message copies the checked
+    version of an upload), with the deployed lifecycle rules and CORS."""
     s3 = _private_bucket(endpoint_url, region, bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration=attachments_lifecycle_configuration())
     s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=attachments_cors_configuration())
 

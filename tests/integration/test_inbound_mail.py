@@ -13,7 +13,8 @@ import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from tests.conftest import INBOUND_BUCKET, REGION, RELAY_DOMAIN
+from tests.conftest import BUCKET as ATTACHMENTS_BUCKET
+from tests.conftest import INBOUND_BUCKET, REGION, RELAY_DOMAIN, TABLE
 from tests.support.api import LambdaContext, call, load_event
 from tests.support.files import allowed_files, windows_executable
 from tests.support.stream import StreamReader, batch
@@ -321,3 +322,32 @@ def test_broken_mime_is_refused_without_crashing_and_recorded(users):
     decision = _receive(b"\x00\x01 not a mail at all", [f"abcdefgh23@{RELAY_DOMAIN}"], mail_id="broken-1")
     assert decision["outcome"] == "UNUSABLE"
     assert InboundMailRepository().outcome("broken-1") == ("UNUSABLE", "no sender")
+
+
+def test_a_mail_refused_after_its_attachment_was_stored_leaves_nothing_behind(users, seller_copy, monkeypatch):
+    # Given the seller replies with a PDF, and the message's transaction will be refused: its
+    # attachment, valid when checked, has expired by the time the transaction runs
+    copy, _, thread_id = seller_copy
+    from datetime import timedelta
+
+    from functions.inbound_mail.handler import container
+
+    messaging = container.get().inbound._messaging
+    later = messaging._clock() + timedelta(hours=25)
+    monkeypatch.setattr(messaging, "_clock", lambda: later)
+    pdf, _ = allowed_files()["invoice.pdf"]
+    raw = _reply(copy, SELLER_MAIL, "Faktura w załączniku.", attach=("faktura.pdf", pdf, "application/pdf"))
+
+    # When the mail arrives
+    decision = _receive(raw, [copy["Reply-To"].addresses[0].addr_spec])
+
+    # Then it is refused and recorded as such, and nothing of its attachment remains: no object
+    # (or version, or delete marker) in the attachments bucket, no attachment record
+    assert decision["outcome"] == "REFUSED_BY_RULE"
+    listing = boto3.client("s3", region_name=REGION).list_object_versions(Bucket=ATTACHMENTS_BUCKET)
+    assert listing.get("Versions", []) == []
+    assert listing.get("DeleteMarkers", []) == []
+    items = boto3.client("dynamodb", region_name=REGION).scan(TableName=TABLE)["Items"]  # test-only scan
+    assert [i for i in items if i["pk"]["S"].startswith("ATTACHMENT#")] == []
+    messages = call("api_list_messages", user_id=users["anna_kowalska"], path={"threadId": thread_id}).json["messages"]
+    assert [m["text"] for m in messages] == ["Czy jest rozmiar M?"]

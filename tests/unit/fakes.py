@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from message_center.adapters.attachment_files import UploadForm, stored_key, upload_key
+from message_center.adapters.attachment_files import Upload, UploadForm, stored_key, upload_key
 from message_center.domain.attachments import Attachment, AttachmentStatus
 from message_center.domain.errors import ConcurrencyError, IdempotencyKeyTaken
 from message_center.domain.ids import highest_id_at, lowest_id_at, to_wire_datetime, utc_now
@@ -155,14 +155,24 @@ class FakeAttachmentRecords:
         return self.table.attachments.get(attachment_id)
 
     def record_verdict(
-        self, attachment_id: str, status: AttachmentStatus, mime_type: str | None, refusal: str | None
+        self,
+        attachment_id: str,
+        status: AttachmentStatus,
+        mime_type: str | None,
+        refusal: str | None,
+        content_version: str | None = None,
     ) -> Attachment | None:
         current = self.table.attachments.get(attachment_id)
         if current is None or current.status is not AttachmentStatus.NEW:
             return None  # another request decided first (or there is nothing to decide)
-        decided = replace(current, status=status, mime_type=mime_type, refusal=refusal)
+        decided = replace(current, status=status, mime_type=mime_type, refusal=refusal, content_version=content_version)
         self.table.attachments[attachment_id] = decided
         return decided
+
+    def delete_unused(self, attachment_id: str) -> None:
+        current = self.table.attachments.get(attachment_id)
+        if current is not None and not current.used:  # the real delete is conditional too
+            del self.table.attachments[attachment_id]
 
 
 @dataclass(frozen=True)
@@ -173,33 +183,71 @@ class StoredObject:
 
 
 class FakeAttachmentFiles:
-    """The attachments bucket: objects by key, presigned URLs that name the key and response headers."""
+    """The (versioned) attachments bucket: every write adds an immutable version of its key, the
+    last one being current; presigned URLs name the key, version and response headers."""
 
     BUCKET_URL = "https://attachments.fake.test"
 
     def __init__(self) -> None:
-        self.objects: dict[str, StoredObject] = {}
+        self.versions: dict[str, dict[str, StoredObject]] = {}  # key -> version id -> object, oldest first
         self._forms: dict[str, int] = {}  # key -> the exact size its presigned POST allows
+        self._written = 0
 
-    def put_upload(self, attachment_id: str, content: bytes, mime_type: str, disposition: str) -> None:
-        self.objects[upload_key(attachment_id)] = StoredObject(content, mime_type, disposition)
+    @property
+    def objects(self) -> dict[str, StoredObject]:
+        """The current version of every key."""
+        return {key: list(versions.values())[-1] for key, versions in self.versions.items() if versions}
 
-    def read_upload(self, attachment_id: str, max_bytes: int) -> bytes | None:
-        stored = self.objects.get(upload_key(attachment_id))
-        return stored.content[: max_bytes + 1] if stored is not None else None
+    def _write(self, key: str, stored: StoredObject) -> str:
+        self._written += 1
+        version = f"v{self._written}"
+        self.versions.setdefault(key, {})[version] = stored
+        return version
 
-    def promote(self, attachment_id: str, mime_type: str, disposition: str) -> bool:
-        upload = self.objects.get(upload_key(attachment_id))
+    def _current_version(self, key: str) -> str | None:
+        versions = self.versions.get(key)
+        return list(versions)[-1] if versions else None
+
+    def put_upload(self, attachment_id: str, content: bytes, mime_type: str, disposition: str) -> str:
+        return self._write(upload_key(attachment_id), StoredObject(content, mime_type, disposition))
+
+    def read_upload(self, attachment_id: str, max_bytes: int) -> Upload | None:
+        key = upload_key(attachment_id)
+        version = self._current_version(key)
+        if version is None:
+            return None
+        return Upload(content=self.versions[key][version].content[: max_bytes + 1], version=version)
+
+    def promote(self, attachment_id: str, version: str, mime_type: str, disposition: str) -> str | None:
+        upload = self.versions.get(upload_key(attachment_id), {}).get(version)
         if upload is None:
-            return False
-        self.objects[stored_key(attachment_id)] = StoredObject(upload.content, mime_type, disposition)
-        return True
+            return None
+        return self._write(stored_key(attachment_id), StoredObject(upload.content, mime_type, disposition))
 
-    def download_url(self, key: str, mime_type: str, disposition: str) -> str:
+    def discard_copy(self, attachment_id: str, version: str) -> None:
+        self._delete(stored_key(attachment_id), version)
+
+    def discard_upload(self, attachment_id: str, version: str) -> None:
+        self._delete(upload_key(attachment_id), version)
+
+    def _delete(self, key: str, version: str) -> None:
+        versions = self.versions.get(key, {})
+        versions.pop(version, None)
+        if not versions:
+            self.versions.pop(key, None)
+
+    def download_url(self, key: str, mime_type: str, disposition: str, version: str | None = None) -> str:
+        version = version or self._current_version(key)
         return (
-            f"{self.BUCKET_URL}/{key}?response-content-type={quote(mime_type, safe='')}"
+            f"{self.BUCKET_URL}/{key}?versionId={version}&response-content-type={quote(mime_type, safe='')}"
             f"&response-content-disposition={quote(disposition, safe='')}&X-Amz-Expires=300"
         )
+
+    def fetch(self, url: str) -> bytes:
+        """What a client downloads with a URL from ``download_url``."""
+        path, _, query = url.removeprefix(self.BUCKET_URL + "/").partition("?")
+        version = dict(part.split("=", 1) for part in query.split("&"))["versionId"]
+        return self.versions[path][version].content
 
     def upload_form(self, attachment_id: str, size: int, content_type: str) -> UploadForm:
         key = upload_key(attachment_id)
@@ -213,7 +261,7 @@ class FakeAttachmentFiles:
         key = form.fields["key"]
         if len(content) != self._forms.get(key):
             raise ValueError("S3 refuses the POST: the size is outside the signed content-length-range")
-        self.objects[key] = StoredObject(content, form.fields["Content-Type"], "")
+        self._write(key, StoredObject(content, form.fields["Content-Type"], ""))
 
 
 class FakeInboundMailRecords:

@@ -154,11 +154,51 @@ def test_a_presigned_upload_is_checked_when_first_used(world):
     world.files.post(declared.upload, PNG)
     assert world.attachment_records.get(declared.attachment.id).status is AttachmentStatus.NEW
     # When a message is about to carry it
-    [prepared] = world.attachments.prepare_for_message(ANNA.id, (declared.attachment.id,))
+    [prepared] = world.attachments.prepare_for_message(ANNA.id, (declared.attachment.id,)).attachments
     # Then the content check ran: SAFE as a PNG, and the file moved to the stored prefix unchanged
     assert world.attachment_records.get(declared.attachment.id).status is AttachmentStatus.SAFE
     assert (prepared.file_name, prepared.mime_type) == ("zdjęcie.png", "image/png")
     assert world.files.objects[stored_key(declared.attachment.id)].content == PNG
+
+
+def test_an_upload_replaced_after_its_check_is_copied_as_it_was_checked(world):
+    # Given anna's PNG was checked when she uploaded it, then replaced through the still valid form
+    declared = world.attachments.declare(ANNA.id, "zdjęcie.png", len(PNG))
+    world.attachments.upload(ANNA.id, declared.attachment.id, PNG, "image/png")
+    exe = refused_files()["archive.png"][: len(PNG)].ljust(len(PNG), b"\0")
+    world.files.post(declared.upload, exe)
+    assert world.files.objects[upload_key(declared.attachment.id)].content == exe
+    # When a message is about to carry it
+    world.attachments.prepare_for_message(ANNA.id, (declared.attachment.id,))
+    # Then the stored file is the PNG that was checked, and so is what anna downloads before sending
+    assert world.files.objects[stored_key(declared.attachment.id)].content == PNG
+    assert world.files.fetch(world.attachments.download_url(ANNA.id, declared.attachment.id)) == PNG
+
+
+def test_releasing_a_refused_attempt_removes_only_its_own_copy(world):
+    # Given two attempts to send the same checked PNG each made their copy
+    photo = uploaded(world)
+    first = world.attachments.prepare_for_message(ANNA.id, (photo.id,))
+    second = world.attachments.prepare_for_message(ANNA.id, (photo.id,))
+    assert len(world.files.versions[stored_key(photo.id)]) == 2
+    # When the second attempt's transaction is refused and its copies released
+    world.attachments.release(second)
+    # Then the first attempt's copy is still there, unchanged; releasing it too leaves nothing
+    [(version, stored)] = world.files.versions[stored_key(photo.id)].items()
+    assert (version, stored.content) == (first.copies[0].version, PNG)
+    world.attachments.release(first)
+    assert stored_key(photo.id) not in world.files.objects
+
+
+def test_a_copy_failing_midway_removes_the_copies_made_before_it(world):
+    # Given two checked files, the second of which cannot be copied (its checked version is gone)
+    photo, invoice = uploaded(world), uploaded(world, "faktura.pdf", PDF)
+    world.files.versions.pop(upload_key(invoice.id))
+    # When a message is about to carry both
+    code = code_of(lambda: world.attachments.prepare_for_message(ANNA.id, (photo.id, invoice.id)))
+    # Then it is refused and the first file's copy was removed again
+    assert code == "ATTACHMENT_EXPIRED"
+    assert world.files.objects.keys() == {upload_key(photo.id)}
 
 
 def test_a_presigned_upload_of_a_refused_file_is_refused_when_used(world):
@@ -273,7 +313,9 @@ def test_a_file_from_an_email_is_kept_ready_for_one_message(world):
         AttachmentStatus.SAFE,
         "application/pdf",
     )
-    assert [a.id for a in world.attachments.prepare_for_message(SHOP.id, (attachment.id,))] == [attachment.id]
+    assert [a.id for a in world.attachments.prepare_for_message(SHOP.id, (attachment.id,)).attachments] == [
+        attachment.id
+    ]
     with pytest.raises(ValidationError) as refused:
         world.attachments.store_received(SHOP.id, "faktura.pdf", refused_files()["invoice.pdf"])
     assert refused.value.code == "ATTACHMENT_UNSAFE"
@@ -308,7 +350,7 @@ def test_after_use_both_participants_download_the_stored_file_and_nobody_else(wo
     assert code_of(lambda: world.attachments.download_url(JAN.id, photo.id)) == "ATTACHMENT_NOT_FOUND"
 
 
-@pytest.mark.parametrize("attachment_id", ["not-an-id", new_id()])
+@pytest.mark.parametrize("attachment_id", ["not-an-id", "01JNB3K5QY8N2W4X6Z0A1B2C3F"])
 def test_an_unknown_attachment_is_not_found(world, attachment_id):
     assert code_of(lambda: world.attachments.download_url(ANNA.id, attachment_id)) == "ATTACHMENT_NOT_FOUND"
 

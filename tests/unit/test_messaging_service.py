@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 from message_center.domain.errors import ConflictError, ForbiddenError, NotFoundError, ValidationError
-from message_center.domain.ids import new_id
 from message_center.domain.models import MessageType, RelatesTo
 from message_center.domain.sending import Channel, SendMessage
 from message_center.services.messaging import InboxQuery, MessageQuery, SendResult
@@ -268,7 +267,7 @@ def test_a_participant_writes_in_the_thread():
     assert world.messaging.get_thread(ANNA.id, thread_id).unread_count == 0
 
 
-@pytest.mark.parametrize("thread_id", ["not-a-ulid", new_id()])
+@pytest.mark.parametrize("thread_id", ["not-a-ulid", "01JNB3K5QY8N2W4X6Z0A1B2C3D"])
 def test_writing_in_a_thread_one_is_not_part_of_is_not_found(thread_id):
     world = populated_world()
     ask(world)
@@ -492,7 +491,7 @@ def test_a_non_participant_learns_nothing_about_a_thread():
     assert world.messaging.interlocutor(SHOP.id, thread_id) == ANNA.id
 
 
-@pytest.mark.parametrize("message_id", ["../../etc", new_id()])
+@pytest.mark.parametrize("message_id", ["../../etc", "01JNB3K5QY8N2W4X6Z0A1B2C3E"])
 def test_an_unknown_or_malformed_message_id_is_not_found(message_id):
     world = populated_world()
     ask(world)

@@ -206,6 +206,8 @@ class AttachmentItem(_TableItem):
     status = UnicodeAttribute()
     mime_type = UnicodeAttribute(null=True, attr_name="mimeType")
     refusal = UnicodeAttribute(null=True)
+    # The S3 version of the upload whose bytes were checked: the only one a message may copy.
+    content_version = UnicodeAttribute(null=True, attr_name="contentVersion")
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
     # Unused declarations expire; a message that uses the attachment removes this attribute.
     expires_at = TTLAttribute(null=True, attr_name=schema.TTL_ATTRIBUTE)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ..domain import relay_addresses
+from ..domain.attachments import Attachment
 from ..domain.errors import MessageCenterError
 from ..domain.mail import ParsedMail, message_text, parse_inbound
 from ..domain.mail.verdicts import Verdicts, authenticate_sender, dkim_signing_domains, screen
@@ -102,10 +103,10 @@ class InboundMailService:
         route = self._route(sender, recipients, mail)
         if isinstance(route, Outcome):
             return Decision(route)
+        stored: list[Attachment] = []
         try:
-            attachment_ids = tuple(
-                self._attachments.store_received(sender.id, a.filename, a.content).id for a in mail.attachments
-            )
+            for attachment in mail.attachments:
+                stored.append(self._attachments.store_received(sender.id, attachment.filename, attachment.content))
             result = self._messaging.send(
                 SendMessage(
                     author_id=sender.id,
@@ -113,12 +114,18 @@ class InboundMailService:
                     channel=Channel.MAIL,
                     recipient_id=route.recipient_id,
                     thread_id=route.thread_id,
-                    attachment_ids=attachment_ids,
+                    attachment_ids=tuple(a.id for a in stored),
                     idempotency_key=_idempotency_key(mail_id),
                 )
             )
         except MessageCenterError as error:
+            # Refused before or by the message's transaction (never after it committed): the files
+            # stored for this mail belong to nothing, so they go (a redelivery stores its own).
+            self._attachments.discard_received(stored)
             return Decision(Outcome.REFUSED_BY_RULE, detail=error.code)
+        if result.replayed:
+            # A concurrent delivery of the same mail stored it first, with its own files.
+            self._attachments.discard_received(stored)
         return Decision(Outcome.DELIVERED, message_id=result.message.id)
 
     def _route(self, sender: User, recipients: list[str], mail: ParsedMail) -> _Route | Outcome:

@@ -23,7 +23,7 @@ from ..domain.models import (
     User,
 )
 from ..domain.sending import Channel, IdempotencyClaim, InboxFilter, NewMessage, SendMessage
-from .attachments import AttachmentService
+from .attachments import AttachmentService, PreparedAttachments
 from .ports import Directory, IdempotencyKeys, Threads
 
 # Optimistic-locking attempts before giving up with 409 (contention on one pair is rare).
@@ -236,15 +236,30 @@ class MessagingService:
     ) -> SendResult:
         """Store the message, retrying on fresh reads when a concurrent writer got in between.
         ``known_thread_id``: the pair's thread when the caller already knows it (a pair's thread
-        never changes once created)."""
+        never changes once created).
+
+        Attachments are copied to their stored key *before* the transaction and the copies are
+        removed when the transaction is refused, rather than copied after it commits: a message
+        is visible (and the stream notifies about it) the moment it commits, so copying later
+        would let a reader, a notification or a crash between commit and copy meet a message
+        whose file does not exist, and the upload it would be copied from expires. A refused
+        transaction is final (nothing of it was written), so removing that attempt's copies
+        (by version id: a concurrent winner's copy stays) cannot lose a file. Only when the
+        transaction's outcome is unknown (any other error) are the copies left in place: an
+        unreferenced copy is garbage, a referenced missing one would be lost data."""
         for _ in range(_MAX_ATTEMPTS):
-            # Re-checked on every attempt: a lost race may mean an attachment was taken meanwhile.
-            attachments = self._attachments.prepare_for_message(author.id, attachment_ids) if attachment_ids else ()
             sent_at = self._clock()
             thread_id = known_thread_id or self._threads.find_thread_of_pair(author.id, recipient.id)
             new_thread = thread_id is None
             thread_id = thread_id or new_id(sent_at)
             entries = {} if new_thread else self._threads.get_entries(thread_id, (author.id, recipient.id))
+            # Re-checked on every attempt: a lost race may mean an attachment was taken meanwhile.
+            # The last step before the transaction: nothing but building it comes in between.
+            prepared = (
+                self._attachments.prepare_for_message(author.id, attachment_ids)
+                if attachment_ids
+                else PreparedAttachments()
+            )
             message = Message(
                 id=new_id(sent_at),
                 thread_id=thread_id,
@@ -257,7 +272,7 @@ class MessagingService:
                 created_at=sent_at,
                 relates_to=start.relates_to,
                 subject=start.subject,
-                attachments=attachments,
+                attachments=prepared.attachments,
                 language=detect_language(text),
             )
             claim = (
@@ -290,8 +305,10 @@ class MessagingService:
             try:
                 self._threads.append_message(new)
             except ConcurrencyError:
+                self._attachments.release(prepared)
                 continue
             except IdempotencyKeyTaken:
+                self._attachments.release(prepared)
                 replay = self._replay(author.id, idempotency_key, request_hash)
                 if replay is None:
                     continue

@@ -17,7 +17,7 @@ from ..domain.models import InboxEntry, Language, Message, MessageTranslation, O
 from ..domain.sending import IdempotencyRecord, InboxFilter, NewMessage
 
 if TYPE_CHECKING:
-    from ..adapters.attachment_files import UploadForm
+    from ..adapters.attachment_files import Upload, UploadForm
 
 
 class Directory(Protocol):
@@ -95,20 +95,32 @@ class AttachmentRecords(Protocol):
     def get(self, attachment_id: str) -> Attachment | None: ...
 
     def record_verdict(
-        self, attachment_id: str, status: AttachmentStatus, mime_type: str | None, refusal: str | None
+        self,
+        attachment_id: str,
+        status: AttachmentStatus,
+        mime_type: str | None,
+        refusal: str | None,
+        content_version: str | None = None,
     ) -> Attachment | None: ...
+
+    def delete_unused(self, attachment_id: str) -> None: ...
 
 
 class AttachmentFileStore(Protocol):
-    """The files behind attachments: uploads, their promotion to stored files, signed URLs."""
+    """The files behind attachments: uploads, their promotion to stored files, signed URLs.
+    Every write makes a new, immutable version, named by the string these methods return."""
 
-    def put_upload(self, attachment_id: str, content: bytes, mime_type: str, disposition: str) -> None: ...
+    def put_upload(self, attachment_id: str, content: bytes, mime_type: str, disposition: str) -> str: ...
 
-    def read_upload(self, attachment_id: str, max_bytes: int) -> bytes | None: ...
+    def read_upload(self, attachment_id: str, max_bytes: int) -> Upload | None: ...
 
-    def promote(self, attachment_id: str, mime_type: str, disposition: str) -> bool: ...
+    def promote(self, attachment_id: str, version: str, mime_type: str, disposition: str) -> str | None: ...
 
-    def download_url(self, key: str, mime_type: str, disposition: str) -> str: ...
+    def discard_copy(self, attachment_id: str, version: str) -> None: ...
+
+    def discard_upload(self, attachment_id: str, version: str) -> None: ...
+
+    def download_url(self, key: str, mime_type: str, disposition: str, version: str | None = None) -> str: ...
 
     def upload_form(self, attachment_id: str, size: int, content_type: str) -> UploadForm: ...
 
