@@ -227,6 +227,7 @@ def _banner(running: Any, users: list[Any], state_file: Path, stream: str = "", 
     lines = [
         "Message Center local runtime",
         "",
+        f"  Web client  {running.api_url}/   (sign in with a demo login below and its password)",
         f"  API         {running.api_url}",
         f"  Swagger UI  {running.api_url}/swagger",
         f"  AWS (moto)  {running.aws_endpoint_url}  region {running.region}, table {running.table_name}",

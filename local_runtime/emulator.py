@@ -280,9 +280,11 @@ def provision(
         UserPoolId=pool["Id"],
         ClientName=USER_POOL_CLIENT_NAME,
         GenerateSecret=False,
-        # The deployed client allows SRP only; locally `message-center token` signs in with the admin flow.
+        # The deployed client allows SRP only; locally `message-center token` signs in with the admin flow,
+        # and the web client with USER_PASSWORD_AUTH: moto accepts any SRP password proof (local_runtime.web).
         ExplicitAuthFlows=[
             "ALLOW_USER_SRP_AUTH",
+            "ALLOW_USER_PASSWORD_AUTH",
             "ALLOW_ADMIN_USER_PASSWORD_AUTH",
             "ALLOW_REFRESH_TOKEN_AUTH",
         ],

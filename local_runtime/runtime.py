@@ -31,11 +31,12 @@ from typing import Any
 from local_runtime import emulator, state
 from local_runtime.authorizer import JwksKeys, JwtAuthorizer, fetch_json
 from local_runtime.directory import DEMO_DIRECTORY, DEV_PASSWORD, seed_directory
-from local_runtime.gateway import LambdaHandler, LocalGateway
+from local_runtime.gateway import HttpRequest, HttpResponse, LambdaHandler, LocalGateway
 from local_runtime.outbox import LocalEndpoints, Outbox
 from local_runtime.smtp_server import DEFAULT_INBOUND_MAIL_HANDLER, LocalSmtpServer
 from local_runtime.state import RuntimeState
 from local_runtime.stream_poller import DEFAULT_STREAM_HANDLER, StreamPoller
+from local_runtime.web import COGNITO_PATH, WEB_DIST, CognitoProxy, WebClient, WebClientConfig
 
 _logger = logging.getLogger(__name__)
 
@@ -93,13 +94,15 @@ class LocalRuntime:
         outbox_dir: Path | None = None,
         smtp_port: int | None = 0,
         inbound_mail_handler: LambdaHandler | str | None = DEFAULT_INBOUND_MAIL_HANDLER,
+        web_dist: Path = WEB_DIST,
     ) -> None:
         """``stream_handler``: what the stream poller invokes (None: no poller; a module path that
         does not exist yet: no poller, with a warning). ``outbox_dir``: where each e-mail sent is
         written as an .eml file (default: ``outbox/`` next to ``state_file``; none without one).
         ``smtp_port``: the local SMTP server's port (0: any free port; None: no SMTP server).
         ``inbound_mail_handler``: what it invokes with each received mail (None, or a module path
-        that does not exist yet: mail is stored in the inbound bucket only, with a warning)."""
+        that does not exist yet: mail is stored in the inbound bucket only, with a warning).
+        ``web_dist``: the built web client served at ``/`` (see ``local_runtime.web``)."""
         self._port = port
         self._host = host
         self._region = region
@@ -114,6 +117,7 @@ class LocalRuntime:
         self._outbox_dir = outbox_dir
         self._smtp_port = smtp_port
         self._inbound_mail_handler = inbound_mail_handler
+        self._web_dist = web_dist
         self._smtp: LocalSmtpServer | None = None
         # Why received mail reaches no handler, when it does not (shown in the serve banner).
         self.inbound_mail_off_reason: str | None = None
@@ -176,14 +180,24 @@ class LocalRuntime:
         )
         self._outbox = Outbox(lambda: emulator.moto_data(endpoint_url), self._outbox_dir)
         self._outbox.clear_folder()
+        local_endpoints = LocalEndpoints(self._outbox, self.dead_letters).handle
+        cognito_proxy = CognitoProxy(endpoint_url, self._region)
+
+        def local_routes(request: HttpRequest) -> HttpResponse:
+            if request.raw_path == COGNITO_PATH:
+                return cognito_proxy.handle(request)
+            return local_endpoints(request)
+
+        web_config = WebClientConfig(resources.user_pool_id, resources.user_pool_client_id, self._region)
         self._gateway = LocalGateway(
             None,
             authorizer,
             host=self._host,
             port=self._port,
             region=self._region,
-            local_routes=LocalEndpoints(self._outbox, self.dead_letters).handle,
+            local_routes=local_routes,
             invoke_lock=self._invoke_lock,
+            static_site=WebClient(web_config, self._web_dist),
         )
         # Bound, not yet serving: the handlers' environment names the API's URL (links in e-mails).
         api_port = self._gateway.bind()

@@ -10,8 +10,9 @@ from message_center.api.contract import ACCEPTED_BODY_MEDIA_TYPES, JSON_MEDIA_TY
 from message_center.api.schemas import Problem
 
 _SCHEMAS = "#/components/schemas/"
-# Powertools describes its own 422 body, which this API never sends.
-_POWERTOOLS_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError")
+# Powertools describes its own 422 body and response-validation error, which this API never sends
+# (all three go together: ResponseValidationError refers to ValidationError).
+_POWERTOOLS_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
 # Each operation declares its other refusals itself (``problems.documented``): no catch-all
 # ``default``, which would let an undeclared status pass the contract tests.
 _ALWAYS = {"500": "Unexpected error: a problem document with `traceId`."}
