@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: run test install lint typecheck unit integration infra e2e bench synth clean web web-check web-openapi chromium
+.PHONY: run test install lint typecheck unit integration infra e2e attack fuzz bench synth clean web web-check web-openapi chromium
 
 # The web client (web/): its npm dependencies, and its build, redone only when a source changed.
 WEB_STAMP := web/node_modules/.installed
@@ -67,6 +67,15 @@ infra: $(STAMP)
 
 e2e: $(STAMP)
 	$(BIN)/pytest -q tests/e2e
+
+# The attack suite alone (authorization matrix and a short fuzzing run; both are part of `make test`).
+attack: $(STAMP)
+	$(BIN)/pytest -n 2 -q tests/attack
+
+# A long fuzzing run: FUZZ_EXAMPLES generated requests per operation (`make test` sends 100).
+FUZZ_EXAMPLES ?= 1000
+fuzz: $(STAMP)
+	MESSAGE_CENTER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -n 2 -q tests/attack/test_fuzz_api.py
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.api_requests

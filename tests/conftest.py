@@ -10,6 +10,9 @@ from typing import TYPE_CHECKING
 import pytest
 from moto import mock_aws
 
+# The attack suite's request and finding counts, printed at the end of every run.
+from tests.support.tally import pytest_runtest_logreport, pytest_terminal_summary  # noqa: F401
+
 if TYPE_CHECKING:
     from local_runtime.emulator import FunctionSettings
 

@@ -8,6 +8,7 @@ from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import UnauthorizedError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponseHeader
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from message_center.api.contract import JSON_MEDIA_TYPE
@@ -44,6 +45,14 @@ def respond(model: BaseModel, status_code: int = 200, headers: dict[str, str] | 
     """A JSON response; the resolver serialises ``model`` by alias (camelCase) after validating it,
     and the handler labels it with the media type the client asked for."""
     return Response(status_code=status_code, content_type=JSON_MEDIA_TYPE, body=model, headers=headers)
+
+
+REPLAYED_HEADER_DOC: dict[str, OpenAPIResponseHeader] = {
+    "Idempotent-Replayed": {
+        "description": "`true` when an earlier request with the same Idempotency-Key stored the message.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
 
 
 def replayed_header(replayed: bool) -> dict[str, str]:

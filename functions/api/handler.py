@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from message_center.api.contract import ACCEPTED_BODY_MEDIA_TYPES, JSON_MEDIA_TYPE, VND_MEDIA_TYPE
@@ -35,8 +36,16 @@ API_DESCRIPTION = (
     "(media type application/vnd.allegro.public.v1+json). Extensions: inbox filters, unread counts, "
     "the caller's profile and badge, Idempotency-Key on sends."
 )
+# Every operation needs the Cognito token that the gateway's JWT authorizer checks.
+app.configure_openapi(
+    title=API_TITLE,
+    version=API_VERSION,
+    description=API_DESCRIPTION,
+    security_schemes={"bearer": HTTPBearer(bearerFormat="JWT", description="A Cognito access or ID token")},
+    security=[{"bearer": []}],
+)
 # Served by the local runtime; the cloud HTTP API has no /swagger route.
-app.enable_swagger(path="/swagger", title=API_TITLE, version=API_VERSION, description=API_DESCRIPTION)
+app.enable_swagger(path="/swagger")
 
 
 @app.get("/openapi.json", include_in_schema=False)
@@ -47,8 +56,7 @@ def openapi_document():  # no return annotation: the generated document is not r
 
 @lru_cache(maxsize=1)
 def _openapi_json() -> str:
-    generated = app.get_openapi_json_schema(title=API_TITLE, version=API_VERSION, description=API_DESCRIPTION)
-    return openapi.as_served(generated)
+    return openapi.as_served(app.get_openapi_json_schema())
 
 
 FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")

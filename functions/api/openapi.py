@@ -13,10 +13,9 @@ _SCHEMAS = "#/components/schemas/"
 # Powertools describes its own 422 body and response-validation error, which this API never sends
 # (all three go together: ResponseValidationError refers to ValidationError).
 _POWERTOOLS_ERROR_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidationError")
-_ALWAYS = {
-    "500": "Unexpected error: a problem document with `traceId`.",
-    "default": "Refused: a problem document with a stable `code` (401, 403, 404, 409, 415, 429, 503).",
-}
+# Each operation declares its other refusals itself (``problems.documented``): no catch-all
+# ``default``, which would let an undeclared status pass the contract tests.
+_ALWAYS = {"500": "Unexpected error: a problem document with `traceId`."}
 _WITH_JSON_BODY = {
     "400": "The body is not UTF-8 JSON, or is nested deeper than 64 levels (`MALFORMED_JSON`).",
     "415": "The body was sent without a JSON Content-Type (`UNSUPPORTED_MEDIA_TYPE`).",

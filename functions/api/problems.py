@@ -15,9 +15,11 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from message_center.api.contract import PROBLEM_MEDIA_TYPE
-from message_center.api.schemas import FieldProblem, Problem
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
+from message_center.api.contract import JSON_MEDIA_TYPE, PROBLEM_MEDIA_TYPE, VND_MEDIA_TYPE
+from message_center.api.schemas import FieldProblem, GatewayError, Problem
 from message_center.domain import errors
+from pydantic import BaseModel
 
 from .request_body import MalformedBodyError
 
@@ -40,6 +42,55 @@ MAX_FIELD_PROBLEMS = 10
 MAX_PROBLEM_TEXT = 200
 UNEXPECTED_DETAIL = "Something went wrong on our side. Quote the traceId when you report it."
 _LOGGED_FRAMES = 12
+
+# What each refusal an operation declares means for a client: the descriptions in the OpenAPI
+# document. The refusals of every operation (422, 500) and of every JSON body (400, 415) are
+# added to the document by ``openapi.as_served``.
+_MEANING: dict[HTTPStatus, str] = {
+    HTTPStatus.UNAUTHORIZED: "No valid bearer token: the gateway's JWT authorizer refuses the request "
+    '(`{"message": "Unauthorized"}`) before the API runs.',
+    HTTPStatus.FORBIDDEN: "A marketplace rule refuses the action.",
+    HTTPStatus.NOT_FOUND: "It does not exist, or it is not yours: both get the same answer.",
+    HTTPStatus.CONFLICT: "The request collides with the current state.",
+    HTTPStatus.REQUEST_ENTITY_TOO_LARGE: "The request is larger than the gateway accepts (10 MB).",
+    HTTPStatus.UNSUPPORTED_MEDIA_TYPE: "The body's media type is not accepted here.",
+    HTTPStatus.TOO_MANY_REQUESTS: "An allowance is used up; try again later.",
+    HTTPStatus.SERVICE_UNAVAILABLE: "A service this needs is down; try again in a minute.",
+}
+# Answered by API Gateway itself, in its own shape; 401 also by the API (a request without claims).
+_GATEWAY_ANSWERS = (HTTPStatus.UNAUTHORIZED, HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
+_API_ANSWERS = frozenset(_MEANING) - {HTTPStatus.REQUEST_ENTITY_TOO_LARGE}
+# What taking a body adds here: the gateway's size limit.
+BODY = (HTTPStatus.REQUEST_ENTITY_TOO_LARGE,)
+
+
+def documented(
+    success: Mapping[int, str],
+    *problems: HTTPStatus,
+    model: type[BaseModel] | None = None,
+    headers: dict[str, OpenAPIResponseHeader] | None = None,
+) -> dict[int, OpenAPIResponse]:
+    """An operation's responses for the OpenAPI document: its successes (status → description;
+    ``model`` as JSON, in both media types a client may ask for) and the refusals it can answer
+    beyond those of every operation (the gateway's 401 included), so that clients and contract
+    tests know the real status codes and bodies."""
+    responses: dict[int, OpenAPIResponse] = {}
+    for status, description in success.items():
+        # No model, no body (204, 302): an empty content map, which the generator leaves alone.
+        response: OpenAPIResponse = {"description": description, "content": {}}
+        if model is not None:
+            response["content"] = {JSON_MEDIA_TYPE: {"model": model}, VND_MEDIA_TYPE: {"model": model}}
+        if headers:
+            response["headers"] = headers
+        responses[status] = response
+    for kind in sorted({HTTPStatus.UNAUTHORIZED, *problems}):
+        content: dict[str, Any] = {}
+        if kind in _GATEWAY_ANSWERS:
+            content[JSON_MEDIA_TYPE] = {"model": GatewayError}
+        if kind in _API_ANSWERS:
+            content[PROBLEM_MEDIA_TYPE] = {"model": Problem}
+        responses[kind.value] = {"description": _MEANING[kind], "content": content}
+    return responses
 
 
 def problem(

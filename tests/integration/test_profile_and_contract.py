@@ -87,8 +87,10 @@ def test_openapi_document_describes_refusals_as_the_problem_documents_sent(aws):
     assert {"code", "detail", "errors", "traceId"} <= set(schemas["Problem"]["properties"])
     problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
     send = document["paths"]["/messaging/messages"]["post"]
-    for status in ("400", "415", "422", "500", "default"):
+    for status in ("400", "403", "404", "409", "415", "422", "500"):
         assert send["responses"][status]["content"] == problem, status
+    # Each operation names its refusals: no catch-all that would let an undeclared one pass
+    assert "default" not in send["responses"]
     # A JSON body may be sent in either media type, and must name one
     assert set(send["requestBody"]["content"]) == {"application/json", "application/vnd.allegro.public.v1+json"}
     thread = document["paths"]["/messaging/threads/{threadId}"]["get"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -25,7 +26,8 @@ from message_center.domain.models import InboxEntry
 from message_center.domain.sending import SendMessage
 from message_center.services.messaging import InboxQuery, MessageQuery
 
-from ..context import attachments_url, caller_id, count_sent, replayed_header, respond, services
+from ..context import REPLAYED_HEADER_DOC, attachments_url, caller_id, count_sent, replayed_header, respond, services
+from ..problems import BODY, documented
 
 router = Router()
 
@@ -49,7 +51,11 @@ def _thread(entry: InboxEntry) -> ThreadOut:
     return ThreadOut.from_entry(entry, str(services().settings.default_avatar_url))
 
 
-@router.get("/messaging/threads", summary="List my threads, newest activity first")
+@router.get(
+    "/messaging/threads",
+    summary="List my threads, newest activity first",
+    responses=documented({200: "A page of my threads"}, model=ThreadsList),
+)
 def list_threads(
     limit: Limit = 20,
     offset: Offset = 0,
@@ -86,18 +92,36 @@ def list_threads(
     return respond(ThreadsList(threads=[_thread(e) for e in page.entries], offset=page.offset, limit=page.limit))
 
 
-@router.get("/messaging/threads/<threadId>", summary="Get one of my threads")
+@router.get(
+    "/messaging/threads/<threadId>",
+    summary="Get one of my threads",
+    responses=documented({200: "The thread"}, HTTPStatus.NOT_FOUND, model=ThreadOut),
+)
 def get_thread(threadId: ThreadId) -> Response[ThreadOut]:
     return respond(_thread(services().messaging.get_thread(caller_id(router), threadId)))
 
 
-@router.put("/messaging/threads/<threadId>/read", summary="Mark a thread read or unread")
+@router.put(
+    "/messaging/threads/<threadId>/read",
+    summary="Mark a thread read or unread",
+    responses=documented(
+        {200: "The thread with its new read flag"},
+        HTTPStatus.NOT_FOUND,
+        HTTPStatus.CONFLICT,
+        *BODY,
+        model=ThreadOut,
+    ),
+)
 def mark_read(threadId: ThreadId, flag: Annotated[ThreadReadFlag, Body()]) -> Response[ThreadOut]:
     entry = services().messaging.mark_read(caller_id(router), threadId, flag.read)
     return respond(_thread(entry))
 
 
-@router.get("/messaging/threads/<threadId>/messages", summary="List a thread's messages, newest first")
+@router.get(
+    "/messaging/threads/<threadId>/messages",
+    summary="List a thread's messages, newest first",
+    responses=documented({200: "A page of the thread's messages"}, HTTPStatus.NOT_FOUND, model=MessagesList),
+)
 def list_messages(
     threadId: ThreadId,
     limit: Limit = 20,
@@ -124,7 +148,18 @@ def list_messages(
     )
 
 
-@router.post("/messaging/threads/<threadId>/messages", summary="Write a message in a thread")
+@router.post(
+    "/messaging/threads/<threadId>/messages",
+    summary="Write a message in a thread",
+    responses=documented(
+        {201: "The stored message"},
+        HTTPStatus.NOT_FOUND,
+        HTTPStatus.CONFLICT,
+        *BODY,
+        model=MessageOut,
+        headers=REPLAYED_HEADER_DOC,
+    ),
+)
 def write_in_thread(
     threadId: ThreadId,
     body: Annotated[NewMessageInThread, Body()],

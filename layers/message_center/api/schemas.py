@@ -364,3 +364,9 @@ class Problem(BaseModel):
         serialization_alias="traceId",
         description="On an unexpected error (500): quote it when reporting the problem.",
     )
+
+
+class GatewayError(BaseModel):
+    """What API Gateway itself answers before the API runs (an invalid token: 401 ``Unauthorized``)."""
+
+    message: str
