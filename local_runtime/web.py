@@ -128,4 +128,20 @@ class CognitoProxy:
             timeout=30,
         )
         media_type = response.headers.get("content-type", "application/x-amz-json-1.1")
-        return HttpResponse(response.status_code, [("content-type", media_type)], response.content)
+        return HttpResponse(response.status_code, [("content-type", media_type)], _as_cognito_answers(response.content))
+
+
+def _as_cognito_answers(body: bytes) -> bytes:
+    """moto's NEW_PASSWORD_REQUIRED challenge (an invited user's first sign-in) lacks the
+    ``userAttributes`` and ``requiredAttributes`` Cognito always sends (JSON strings), which
+    amazon-cognito-identity-js parses: add them, empty (the app sends no attributes back)."""
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return body
+    if not isinstance(answer, dict) or answer.get("ChallengeName") != "NEW_PASSWORD_REQUIRED":
+        return body
+    parameters = answer.setdefault("ChallengeParameters", {})
+    parameters.setdefault("userAttributes", "{}")
+    parameters.setdefault("requiredAttributes", "[]")
+    return json.dumps(answer).encode("utf-8")

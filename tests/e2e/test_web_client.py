@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import requests
 
+from local_runtime import emulator
 from local_runtime.directory import DEV_PASSWORD
 from tests.support.files import allowed_files
 
@@ -315,3 +316,193 @@ def _email_to(web: str, address: str) -> dict[str, Any]:
             assert found, f"no e-mail to {address} in the outbox"
             return dict(found[-1])
         time.sleep(0.2)
+
+
+# Their own users again: an attachment's link, an invited user, a forgotten password.
+ACCOUNT_DIRECTORY = {
+    "users": [
+        {"login": "bartek_nowicki", "email": "bartek.nowicki@example.com", "preferredLanguage": "en",
+         "businessAccount": False, "marketplace": "allegro-pl"},
+        {"login": "lampy-i-swiatlo", "email": "sklep@lampy-i-swiatlo.example.com", "preferredLanguage": "en",
+         "businessAccount": True, "marketplace": "allegro-pl"},
+        {"login": "zofia_obca", "email": "zofia.obca@example.org", "preferredLanguage": "en",
+         "businessAccount": False, "marketplace": "allegro-pl"},
+        {"login": "nowy_kupujacy", "email": "nowy.kupujacy@example.com", "preferredLanguage": "en",
+         "businessAccount": False, "marketplace": "allegro-pl"},
+        {"login": "zapominalska", "email": "zapominalska@example.com", "preferredLanguage": "en",
+         "businessAccount": False, "marketplace": "allegro-pl"},
+    ],
+    "offers": [{"id": "14200000201", "seller": "lampy-i-swiatlo", "marketplace": "allegro-pl",
+                "title": "Lampa wisząca z kloszem z lnu, 40 cm"}],
+}  # fmt: skip
+NEW_PASSWORD = "Lniany-klosz-2024?"  # a test user's password on the local stack
+
+
+@pytest.fixture(scope="module")
+def accounts(web, local_stack, tmp_path_factory) -> str:
+    directory = tmp_path_factory.mktemp("accounts") / "accounts.json"
+    directory.write_text(json.dumps(ACCOUNT_DIRECTORY))
+    local_stack.cli("directory", "load", str(directory), "--local")
+    return web
+
+
+def test_the_email_copys_attachment_link_downloads_the_file_for_the_recipient_only(accounts, browser, local_stack):
+    web = accounts
+    png, _ = allowed_files()["photo.png"]
+    # Given a buyer who sent the seller a question with a PNG (through the API)
+    buyer = local_stack.session("bartek_nowicki")
+    declared = buyer.post(f"{web}/messaging/message-attachments", json={"filename": "sufit.png", "size": len(png)})
+    assert declared.status_code == 201, declared.text
+    attachment_id = declared.json()["id"]
+    put = buyer.put(
+        f"{web}/messaging/message-attachments/{attachment_id}", data=png, headers={"Content-Type": "image/png"}
+    )
+    assert put.status_code == 200, put.text
+    sent = buyer.post(
+        f"{web}/messaging/messages",
+        json={
+            "offer": {"id": "14200000201"},
+            "text": "Will it fit a low ceiling?",
+            "attachments": [{"id": attachment_id}],
+        },
+    )
+    assert sent.status_code == 201, sent.text
+    # and the seller's e-mail copy, whose attachment link leads into the web client
+    copy = _email_to(web, "sklep@lampy-i-swiatlo.example.com")
+    (link,) = re.findall(r"^- sufit\.png: (\S+)$", copy["text"], flags=re.MULTILINE)
+    assert link == f"{web}/attachments/{attachment_id}"
+
+    seller_context, stranger_context = _context(browser, DESKTOP), _context(browser, PHONE)
+    try:
+        # When the seller follows the link and signs in
+        seller_page = seller_context.new_page()
+        seller_page.goto(link)
+        seller_page.locator("#login").fill("lampy-i-swiatlo")
+        seller_page.locator("#password").fill(DEV_PASSWORD)
+        with seller_page.expect_download() as download:
+            seller_page.locator("form button[type=submit]").click()
+        # Then the browser saves the identical bytes under the file's name, and the page says so
+        assert download.value.suggested_filename == "sufit.png"
+        assert Path(download.value.path()).read_bytes() == png
+        expect(seller_page.locator("[data-testid=attachment-status]")).to_contain_text("sufit.png has been downloaded")
+        expect(seller_page).to_have_url(link)
+        _check_screen(seller_page, "desktop-attachment")
+        # And the link back leads to the inbox
+        seller_page.get_by_role("link", name="Go to your messages").click()
+        expect(seller_page.locator(".thread-row", has_text="bartek_nowicki")).to_be_visible()
+
+        # When someone else signs in with the same link
+        stranger_page = stranger_context.new_page()
+        downloads: list[object] = []
+
+        def record(download: object) -> None:  # Playwright cannot take a builtin method as a handler
+            downloads.append(download)
+
+        stranger_page.on("download", record)
+        _sign_in(stranger_page, web, "zofia_obca", link.removeprefix(web))
+        # Then they get a sentence, not the file
+        expect(stranger_page.locator("[data-testid=attachment-error]")).to_have_text(
+            "This attachment does not exist, or it is not in any of your conversations."
+        )
+        assert downloads == []
+        _check_screen(stranger_page, "phone-attachment-not-found")
+    finally:
+        seller_context.close()
+        stranger_context.close()
+
+
+def test_an_invited_user_sets_a_password_of_their_own_and_lands_in_the_inbox(accounts, browser, local_stack):
+    web = accounts
+    # Given a user invited with a temporary password (as Cognito's invitation e-mail gives it)
+    temporary = "Tymczasowe-haslo-7!"
+    state = local_stack.state
+    _cognito(local_stack).admin_set_user_password(
+        UserPoolId=state["user_pool_id"], Username="nowy_kupujacy", Password=temporary, Permanent=False
+    )
+    context = _context(browser, PHONE)
+    page = context.new_page()
+    try:
+        # When they sign in with it
+        page.goto(f"{web}/")
+        page.locator("#login").fill("nowy_kupujacy")
+        page.locator("#password").fill(temporary)
+        page.locator("form button[type=submit]").click()
+        # Then they are asked for a password of their own, with the pool's rules
+        expect(page.locator("#new-password-title")).to_have_text("Set your password")
+        expect(page.locator("[data-testid=password-rule]")).to_have_count(5)
+        expect(page.locator("#new-password-title")).to_be_focused()
+        _check_screen(page, "phone-new-password")
+        # When the first try breaks a rule, it is refused before Cognito sees it
+        page.locator("#new-password").fill("lniany-klosz-2024?")
+        page.locator("#repeat-password").fill("lniany-klosz-2024?")
+        page.locator("form button[type=submit]").click()
+        expect(page.get_by_role("alert")).to_have_text("The new password does not meet all the rules yet.")
+        # When the password meets the rules
+        page.locator("#new-password").fill(NEW_PASSWORD)
+        page.locator("#repeat-password").fill(NEW_PASSWORD)
+        expect(page.locator("[data-testid=password-rule].met")).to_have_count(5)
+        page.locator("form button[type=submit]").click()
+        # Then they land in their (empty) inbox, signed in
+        expect(page.locator(".top-bar")).to_be_visible()
+        expect(page.locator(".who")).to_have_text("nowy_kupujacy")
+    finally:
+        context.close()
+    # And from now on the new password signs them in, and the temporary one no longer does
+    assert _signs_in(local_stack, "nowy_kupujacy", NEW_PASSWORD)
+    assert not _signs_in(local_stack, "nowy_kupujacy", temporary)
+
+
+def test_a_forgotten_password_is_reset_with_the_emailed_code(accounts, browser, local_stack):
+    web = accounts
+    context = _context(browser, DESKTOP)
+    page = context.new_page()
+    try:
+        # Given a user on the sign-in screen of a deep link who has forgotten the password
+        page.goto(f"{web}/settings")
+        # When they follow "forgot your password?" and give their login
+        page.get_by_role("button", name="Forgot your password?").click()
+        expect(page.locator("#forgot-title")).to_be_focused()
+        page.locator("#login").fill("zapominalska")
+        page.locator("form button[type=submit]").click()
+        # Then they are asked for the e-mailed code and a new password
+        expect(page.locator("#reset-title")).to_have_text("Set a new password")
+        _check_screen(page, "desktop-reset-password")
+        # When they type two different passwords, it is refused before Cognito sees it
+        page.locator("#reset-code").fill("483920")
+        page.locator("#new-password").fill(NEW_PASSWORD)
+        page.locator("#repeat-password").fill(NEW_PASSWORD + "x")
+        page.locator("form button[type=submit]").click()
+        expect(page.get_by_role("alert")).to_have_text("The two passwords are not the same.")
+        # When they give the code (the local emulator accepts any code) and the new password twice
+        page.locator("#repeat-password").fill(NEW_PASSWORD)
+        page.locator("form button[type=submit]").click()
+        # Then they are signed in where they wanted to go
+        expect(page.locator("#settings-title")).to_be_visible()
+        expect(page.locator(".who")).to_have_text("zapominalska")
+    finally:
+        context.close()
+    # And the new password replaced the old one
+    assert _signs_in(local_stack, "zapominalska", NEW_PASSWORD)
+    assert not _signs_in(local_stack, "zapominalska", DEV_PASSWORD)
+
+
+def _signs_in(local_stack, login: str, password: str) -> bool:
+    """Whether Cognito (the emulator) accepts ``password`` for ``login``."""
+    state = local_stack.state
+    cognito = _cognito(local_stack)
+    try:
+        result = cognito.admin_initiate_auth(
+            UserPoolId=state["user_pool_id"],
+            ClientId=state["user_pool_client_id"],
+            AuthFlow="ADMIN_USER_PASSWORD_AUTH",
+            AuthParameters={"USERNAME": login, "PASSWORD": password},
+        )
+    except cognito.exceptions.NotAuthorizedException:
+        return False
+    return "AuthenticationResult" in result
+
+
+def _cognito(local_stack) -> Any:
+    """A client of the stack's embedded Cognito (admin actions, as an operator would use)."""
+    state = local_stack.state
+    return emulator.client("cognito-idp", f"http://{state['host']}:{state['aws_port']}", state["region"])

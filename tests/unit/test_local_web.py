@@ -118,6 +118,26 @@ def test_cognito_proxy_forwards_sign_in_calls_to_the_emulator():
     assert "/cognito-idp/" in forwarded.headers["authorization"]
 
 
+@responses.activate
+def test_cognito_proxy_completes_the_new_password_challenge_as_cognito_sends_it():
+    # Given the emulator asks an invited user for a new password without the attributes Cognito sends
+    responses.post(
+        f"{EMULATOR}/",
+        json={"ChallengeName": "NEW_PASSWORD_REQUIRED", "ChallengeParameters": {"USERNAME": "ola"}, "Session": "s1"},
+    )
+    # When the browser's sign-in goes through the proxy
+    response = CognitoProxy(EMULATOR, "eu-central-1").handle(
+        _request(COGNITO_PATH, "POST", b"{}", X_Amz_Target="AWSCognitoIdentityProviderService.InitiateAuth")
+    )
+    # Then the challenge carries them (as JSON strings, which amazon-cognito-identity-js parses)
+    assert response.status == 200
+    assert json.loads(response.body) == {
+        "ChallengeName": "NEW_PASSWORD_REQUIRED",
+        "ChallengeParameters": {"USERNAME": "ola", "userAttributes": "{}", "requiredAttributes": "[]"},
+        "Session": "s1",
+    }
+
+
 @pytest.mark.parametrize(
     "target",
     ["AWSCognitoIdentityProviderService.AdminSetUserPassword", "AWSCognitoIdentityProviderService.ListUsers", ""],

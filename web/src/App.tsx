@@ -2,6 +2,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useEffect } from "react";
 import { Link, NavLink, Route, Routes, useLocation, useMatch } from "react-router-dom";
 import { api, unwrap } from "./api/client";
+import { AttachmentDownload } from "./attachments/AttachmentDownload";
 import { AuthProvider, useAuth } from "./auth/AuthProvider";
 import type { CognitoSession } from "./auth/cognito";
 import type { WebConfig } from "./auth/config";
@@ -97,6 +98,7 @@ function Shell() {
             <Route path="/threads/:threadId" element={<Thread />} />
             <Route path="/new" element={<NewConversation />} />
             <Route path="/settings" element={<Settings />} />
+            <Route path="/attachments/:attachmentId" element={<AttachmentDownload />} />
             <Route path="*" element={<Placeholder />} />
           </Routes>
         </main>

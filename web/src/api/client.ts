@@ -141,11 +141,45 @@ function problemCode(text: string): string | undefined {
   return undefined;
 }
 
-/** Downloads an attachment (the API answers with a redirect to a short-lived link) and saves it. */
-export async function downloadAttachment(attachmentUrl: string, fileName: string): Promise<void> {
-  const response = await fetch(attachmentUrl, { headers: await authorizationHeader() });
+export interface DownloadedFile {
+  blob: Blob;
+  /** The name the file was sent under, when the download link says it. */
+  fileName: string | null;
+}
+
+/** Fetches an attachment with the caller's token. The API answers with a redirect to a short-lived
+ * link; fetch follows it (the browser drops the Authorization header on the way to the other origin)
+ * and the link's own response-content-disposition names the file. */
+export async function fetchAttachment(attachmentUrl: string): Promise<DownloadedFile> {
+  let response: Response;
+  try {
+    response = await fetch(attachmentUrl, { headers: await authorizationHeader() });
+  } catch (error) {
+    throw new ApiError(0, "NETWORK", error instanceof Error ? error.message : String(error));
+  }
+  if (response.status === 401) unauthorizedListeners.forEach((listener) => listener());
   if (!response.ok) throw await ApiError.from(response);
-  const blob = await response.blob();
+  const disposition = response.headers.get("Content-Disposition") ?? new URL(response.url).searchParams.get("response-content-disposition");
+  return { blob: await response.blob(), fileName: disposition ? fileNameOf(disposition) : null };
+}
+
+/** The file name of a Content-Disposition value: the RFC 5987 UTF-8 form when present. */
+export function fileNameOf(disposition: string): string | null {
+  const extended = /filename\*\s*=\s*UTF-8''([^;]+)/i.exec(disposition)?.[1];
+  if (extended) {
+    try {
+      return decodeURIComponent(extended.trim());
+    } catch {
+      // a malformed encoding: fall back to the plain name
+    }
+  }
+  const plain = /filename\s*=\s*"([^"]*)"|filename\s*=\s*([^;]+)/i.exec(disposition);
+  const name = (plain?.[1] ?? plain?.[2] ?? "").trim();
+  return name || null;
+}
+
+/** Makes the browser save ``blob`` under ``fileName``. */
+export function saveFile(blob: Blob, fileName: string): void {
   const link = document.createElement("a");
   link.href = URL.createObjectURL(blob);
   link.download = fileName;
@@ -153,4 +187,10 @@ export async function downloadAttachment(attachmentUrl: string, fileName: string
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+}
+
+/** Downloads an attachment and saves it under ``fileName``. */
+export async function downloadAttachment(attachmentUrl: string, fileName: string): Promise<void> {
+  const { blob } = await fetchAttachment(attachmentUrl);
+  saveFile(blob, fileName);
 }

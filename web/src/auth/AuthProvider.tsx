@@ -1,12 +1,15 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from "react";
 import { onUnauthorized } from "../api/client";
-import type { CognitoSession } from "./cognito";
+import type { CognitoSession, SignInOutcome } from "./cognito";
 import type { WebConfig } from "./config";
 
 interface Auth {
   login: string | null;
-  signIn: (login: string, password: string) => Promise<void>;
+  /** Signs in, or hands back Cognito's request for a new password (an invited user's first sign-in). */
+  signIn: (login: string, password: string) => Promise<SignInOutcome>;
+  forgotPassword: (login: string) => Promise<string | null>;
+  confirmForgotPassword: (login: string, code: string, newPassword: string) => Promise<void>;
   signOut: () => void;
 }
 
@@ -23,6 +26,11 @@ export function AuthProvider({ config, session, children }: { config: WebConfig;
     setLogin(null);
   }, [session, queryClient]);
 
+  const signedIn = useCallback(() => {
+    queryClient.clear();
+    setLogin(session.currentLogin());
+  }, [session, queryClient]);
+
   // A 401 although a (renewed) token was sent: the session is over.
   useEffect(() => onUnauthorized(() => void session.accessToken().then((token) => token === null && signOut())), [session, signOut]);
 
@@ -30,13 +38,27 @@ export function AuthProvider({ config, session, children }: { config: WebConfig;
     () => ({
       login,
       signIn: async (name, password) => {
-        await session.signIn(name, password);
-        queryClient.clear();
-        setLogin(session.currentLogin());
+        const outcome = await session.signIn(name, password);
+        if (outcome.kind === "signedIn") {
+          signedIn();
+          return outcome;
+        }
+        return {
+          kind: "newPasswordRequired",
+          setPassword: async (newPassword: string) => {
+            await outcome.setPassword(newPassword);
+            signedIn();
+          },
+        };
+      },
+      forgotPassword: (name) => session.forgotPassword(name),
+      confirmForgotPassword: async (name, code, newPassword) => {
+        await session.confirmForgotPassword(name, code, newPassword);
+        signedIn();
       },
       signOut,
     }),
-    [login, session, signOut, queryClient],
+    [login, session, signOut, signedIn],
   );
   return (
     <ConfigContext.Provider value={config}>
