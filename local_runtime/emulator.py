@@ -15,6 +15,7 @@ from message_center.data.bucket_layout import UPLOAD_EXPIRY_DAYS, UPLOAD_PREFIX
 from message_center.data.schema import create_table_request
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from local_runtime.moto_fixes import DynamoDBFixes
 from local_runtime.state import RuntimeState
 
 DEFAULT_REGION = "eu-central-1"
@@ -63,12 +64,14 @@ class Resources:
 
 
 class AwsEmulator:
-    """A moto server on ``host:port`` (port 0: any free port), started with a clean slate."""
+    """A moto server on ``host:port`` (port 0: any free port), started with a clean slate, with
+    moto's DynamoDB fixed for long runs under load while it runs (see ``local_runtime.moto_fixes``)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._host = host
         self._port = port
         self._server: ThreadedMotoServer | None = None
+        self.dynamodb_fixes = DynamoDBFixes()
 
     @property
     def port(self) -> int:
@@ -91,9 +94,11 @@ class AwsEmulator:
         # moto's backends are process-wide: a runtime started earlier in this process (tests)
         # must not leak its tables and users into this one.
         requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=10).raise_for_status()
+        self.dynamodb_fixes.install()  # after the reset, which would track DynamoDB models again
         return self.port
 
     def stop(self) -> None:
+        self.dynamodb_fixes.uninstall()
         if self._server is None:
             return
         self._server.stop()

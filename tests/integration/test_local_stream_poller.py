@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from message_center.data.schema import create_table_request
 
 from local_runtime import emulator
@@ -216,3 +217,41 @@ def test_pruning_keeps_the_emulators_iterators_bounded(endpoint_url):
     assert len(data["dynamodbstreams"]["ShardIterator"]) <= 5
     # the newest iterator still works
     assert streams.get_records(ShardIterator=iterator)["Records"] == []
+
+
+def test_after_a_cancelled_transaction_new_messages_still_reach_the_handler(dynamodb, run_poller):
+    # Given the poller feeding a recording handler
+    handler = _Handler()
+    run_poller(handler)
+
+    # When a transaction writing a message copy is cancelled by its last item (the pair already exists)
+    _put(dynamodb, "PAIR#a#b", "PAIR", thread_id="thread-raced")
+    with pytest.raises(ClientError) as refused:
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": TABLE, "Item": {"pk": {"S": "MBOX#a#thread-lost"}, "sk": {"S": "MSG#1"}}}},
+                {
+                    "Put": {
+                        "TableName": TABLE,
+                        "Item": {"pk": {"S": "PAIR#a#b"}, "sk": {"S": "PAIR"}, "thread_id": {"S": "thread-lost"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    assert refused.value.response["Error"]["Code"] == "TransactionCanceledException"
+    # and then a message is stored in the existing thread
+    _put(dynamodb, "MBOX#a#thread-raced", "MSG#2", text="Druga próba")
+
+    # Then the handler gets that message, and never the cancelled one
+    assert _wait_until(lambda: _delivered(handler)), "the message after the cancelled transaction was not delivered"
+    time.sleep(0.3)  # several more polls: nothing else may arrive
+    assert _delivered(handler) == [("MBOX#a#thread-raced", "MSG#2")]
+
+
+def _delivered(handler: _Handler) -> list[tuple[str, str]]:
+    return [
+        (record["dynamodb"]["Keys"]["pk"]["S"], record["dynamodb"]["Keys"]["sk"]["S"])
+        for event in handler.events
+        for record in event["Records"]
+    ]

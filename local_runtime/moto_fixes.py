@@ -1,0 +1,229 @@
+"""moto's DynamoDB made fit for long, busy runs: the local runtime (`serve`) and the benchmarks.
+
+moto 5 has three habits that are harmless in a short test and break a runtime under load:
+
+1. **TransactWriteItems copies whole tables.** Before a transaction it deep-copies every table the
+   transaction names (once per item it writes), and it "rolls back" a cancelled one by replacing
+   the table with the copy. The copy costs time proportional to the table (most of a send, once the
+   table holds a few thousand items); and the replacement table comes with a copy of the stream
+   shard, while the stream poller's shard iterators keep reading the old shard, which never
+   receives another record: after one cancelled transaction nobody is notified of anything again.
+   Here the items a transaction names are saved before it runs and, if it is cancelled, put back
+   exactly as they were (absent ones removed), and the stream records it emitted are withdrawn;
+   tables and their streams are never copied or replaced.
+2. **Every model instance is kept forever.** moto appends each instance it creates to a process-wide
+   list (for its ``/moto-api/data.json`` dashboard): every item a Query returns (results are deep
+   copies), every old image an update makes, every stream record, every transaction's table copy.
+   Here DynamoDB and DynamoDB Streams models are not kept (nothing in moto reads those lists but
+   the dashboard).
+3. **Requests run side by side.** moto serves each request in its own thread without locking a
+   table, so a stream reader could see (and deliver) a transaction's writes before it is cancelled,
+   and two conditional writes could both pass their check. Here DynamoDB and DynamoDB Streams
+   requests are served one at a time, which makes every request, transactions included, atomic.
+
+``DynamoDBFixes().install()`` applies all three to the moto of this process (the emulator runs
+in-process), ``uninstall()`` takes them back. One installation at a time.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from moto.core.model_instances import model_data
+from moto.dynamodb import models as dynamodb_models
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import Table
+from moto.dynamodb.responses import DynamoHandler
+from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+# moto's services whose model instances are not kept (see 2.).
+_UNTRACKED_SERVICES = ("dynamodb", "dynamodbstreams")
+
+_serialised = threading.RLock()
+_installed: list[DynamoDBFixes] = []
+_in_transaction = threading.local()
+
+
+class _KeepNothing(list[Any]):
+    """An ``instances_tracked`` list that keeps nothing (moto appends every new instance to it)."""
+
+    def append(self, instance: Any) -> None:
+        pass
+
+
+class _CopyKeepingTables:
+    """Stands in for the ``copy`` module in moto's DynamoDB backend: inside a transaction run by
+    ``DynamoDBFixes``, a deep copy of a table is the table itself (the rollback is done item by
+    item instead); everything else is copied as usual."""
+
+    def __init__(self, real: ModuleType) -> None:
+        self._real = real
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+    def deepcopy(self, value: Any, memo: dict[int, Any] | None = None) -> Any:
+        if isinstance(value, Table) and getattr(_in_transaction, "active", False):
+            return value
+        return self._real.deepcopy(value, memo)
+
+
+@dataclass
+class _SavedItem:
+    """One item a transaction names, as it was before (``item`` None: it did not exist)."""
+
+    table: Table
+    hash_key: DynamoType
+    range_key: DynamoType | None
+    item: Item | None
+
+    def restore(self) -> None:
+        items = self.table.items
+        if self.range_key is not None:
+            items = items[self.hash_key]
+            key = self.range_key
+        else:
+            key = self.hash_key
+        if self.item is None:
+            items.pop(key, None)
+        else:
+            items[key] = self.item
+
+
+@dataclass
+class _Rollback:
+    """What a cancelled transaction must undo: the items it names and the stream records it emitted."""
+
+    items: list[_SavedItem]
+    stream_lengths: list[tuple[Table, Any, int]]  # (table, its stream shard, records before)
+
+    @classmethod
+    def before(cls, backend: Any, transact_items: list[dict[str, Any]]) -> _Rollback:
+        saved: list[_SavedItem] = []
+        streams: dict[str, tuple[Table, Any, int]] = {}
+        for entry in transact_items:
+            found = _named_item(backend, entry)
+            if found is None:  # malformed: moto refuses the transaction before writing anything
+                continue
+            table, hash_key, range_key = found
+            current = table.get_item(hash_key, range_key)
+            # A copy, not the item: an Update changes the stored item in place.
+            saved.append(_SavedItem(table, hash_key, range_key, None if current is None else copy.deepcopy(current)))
+            if table.stream_shard is not None and table.name not in streams:
+                streams[table.name] = (table, table.stream_shard, len(table.stream_shard.items))
+        return cls(saved, list(streams.values()))
+
+    def apply(self) -> None:
+        # Last saved first: an item named twice (which moto refuses) ends as it was before both.
+        for saved in reversed(self.items):
+            saved.restore()
+        for table, shard, length in self.stream_lengths:
+            if table.stream_shard is shard and len(shard.items) >= length:
+                # Sequence numbers are positions in the shard: the next write reuses the withdrawn
+                # ones, which no reader has seen (requests are serialised).
+                del shard.items[length:]
+
+
+def _named_item(backend: Any, entry: dict[str, Any]) -> tuple[Table, DynamoType, DynamoType | None] | None:
+    """(table, hash key, range key) of the item one ``TransactItems`` entry writes or checks."""
+    try:
+        ((operation, request),) = entry.items()
+        table = backend.tables.get(request["TableName"])
+        if table is None:
+            return None
+        attributes = request["Item"] if operation == "Put" else request["Key"]
+        hash_key = DynamoType(attributes[table.hash_key_attr])
+        range_key = DynamoType(attributes[table.range_key_attr]) if table.range_key_attr is not None else None
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return None
+    return table, hash_key, range_key
+
+
+class DynamoDBFixes:
+    """The three fixes of this module's docstring, installed into this process's moto.
+
+    Counts the transactions that committed and those that were cancelled (rolled back here).
+    """
+
+    def __init__(self) -> None:
+        self.committed = 0
+        self.cancelled = 0
+        self._undo: list[Callable[[], None]] = []
+
+    @property
+    def installed(self) -> bool:
+        return bool(self._undo)
+
+    def install(self) -> None:
+        """Patch moto (idempotent for this instance; another installed instance is an error)."""
+        if self.installed:
+            return
+        if _installed:
+            raise RuntimeError("moto's DynamoDB fixes are already installed by another owner")
+        _installed.append(self)
+        self._replace(dynamodb_models, "copy", _CopyKeepingTables(copy))
+        self._replace(
+            dynamodb_models.DynamoDBBackend,
+            "transact_write_items",
+            self._transact_write_items(dynamodb_models.DynamoDBBackend.transact_write_items),
+        )
+        for handler in (DynamoHandler, DynamoDBStreamsHandler):
+            self._replace(handler, "call_action", _one_at_a_time(handler.call_action))
+        for service in _UNTRACKED_SERVICES:
+            for model in list(model_data[service].values()):
+                self._replace(model, "instances_tracked", _KeepNothing())
+
+    def uninstall(self) -> None:
+        """Put moto back as it was (idempotent)."""
+        while self._undo:
+            self._undo.pop()()
+        if self in _installed:
+            _installed.remove(self)
+
+    @contextmanager
+    def applied(self) -> Iterator[DynamoDBFixes]:
+        """Installed for the duration of a ``with`` block."""
+        self.install()
+        try:
+            yield self
+        finally:
+            self.uninstall()
+
+    def _replace(self, owner: Any, name: str, value: Any) -> None:
+        had_own = name in vars(owner)
+        original = vars(owner).get(name)
+        setattr(owner, name, value)
+        self._undo.append(lambda: setattr(owner, name, original) if had_own else delattr(owner, name))
+
+    def _transact_write_items(self, original: Callable[..., None]) -> Callable[..., None]:
+        fixes = self
+
+        def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+            with _serialised:
+                rollback = _Rollback.before(backend, transact_items)
+                _in_transaction.active = True
+                try:
+                    original(backend, transact_items)
+                except Exception:
+                    rollback.apply()
+                    fixes.cancelled += 1
+                    raise
+                finally:
+                    _in_transaction.active = False
+                fixes.committed += 1
+
+        return transact_write_items
+
+
+def _one_at_a_time(call_action: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def serialised(handler: Any) -> Any:
+        with _serialised:
+            return call_action(handler)
+
+    return serialised
