@@ -503,14 +503,22 @@ def _request_handler_for(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
                 self.rfile.readline()
 
         def _send(self, response: HttpResponse) -> None:
-            self.send_response(response.status)
-            for name, value in response.headers:
-                if name not in ("content-length", "connection", "transfer-encoding"):
-                    self.send_header(name, value)
-            self.send_header("content-length", str(len(response.body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(response.body)
+            # Status line, headers and body in one write. Written apart (as send_response and
+            # end_headers do), the body waits behind Nagle's algorithm until the client's delayed
+            # ACK of the headers: ~40 ms added to every request on a keep-alive connection.
+            lines = [
+                f"{self.protocol_version} {response.status} {self.responses.get(response.status, ('',))[0]}",
+                f"server: {self.version_string()}",
+                f"date: {self.date_time_string()}",
+                *(
+                    f"{name}: {value}"
+                    for name, value in response.headers
+                    if name not in ("content-length", "connection", "transfer-encoding")
+                ),
+                f"content-length: {len(response.body)}",
+            ]
+            head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "strict")
+            self.wfile.write(head if self.command == "HEAD" else head + response.body)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # the gateway logs route templates instead of raw request lines
