@@ -448,6 +448,63 @@ def moto_data(endpoint_url: str, timeout: float = 10.0) -> dict[str, Any]:
     return data
 
 
+# What the local outbox reads of each model (see local_runtime.outbox for the document's shape).
+_SENT_EMAIL_FIELDS = {
+    "RawMessage": ("id", "source", "destinations", "raw_data"),
+    "Message": ("id", "source", "destinations", "subject", "body"),
+    "TemplateMessage": ("id", "source", "destinations", "template", "template_data"),
+}
+_PUSH_ENDPOINT_FIELDS = ("arn", "token", "custom_user_data", "enabled", "attributes")
+
+
+class SentMessages:
+    """What SES sent and SNS published to devices in this process's emulator, as new parts of a
+    ``/moto-api/data.json`` document (``{"ses": {...}, "sns": {"PlatformEndpoint": [...]}}``, the
+    fields the local outbox reads), taken straight from moto's models.
+
+    Each call returns only what was sent since the previous one (every e-mail once; each device
+    endpoint with the messages published to it since), so the outbox's work after a stream batch
+    is proportional to that batch; ``data.json`` instead serialises the whole emulator (every
+    service, every model) on each request. Not thread-safe: one caller at a time (the outbox).
+    """
+
+    def __init__(self) -> None:
+        # model name → (the instance list read, how many of it were read); moto's reset replaces lists.
+        self._emails_read: dict[str, tuple[int, int]] = {}
+        self._pushes_read: dict[str, int] = {}  # endpoint ARN → messages read
+
+    def __call__(self) -> dict[str, Any]:
+        from moto.core.model_instances import model_data
+
+        ses: dict[str, list[dict[str, Any]]] = {}
+        for name, fields in _SENT_EMAIL_FIELDS.items():
+            instances = self._unread(name, getattr(model_data["ses"].get(name), "instances_tracked", []))
+            ses[name] = [{field: getattr(instance, field, None) for field in fields} for instance in instances]
+        endpoints = []
+        tracked = getattr(model_data["sns"].get("PlatformEndpoint"), "instances_tracked", [])
+        for endpoint in list(tracked):
+            messages = list(endpoint.messages.items())
+            read = self._pushes_read.get(endpoint.arn, 0)
+            if len(messages) <= read:
+                continue
+            self._pushes_read[endpoint.arn] = len(messages)
+            endpoints.append(
+                {
+                    **{field: getattr(endpoint, field, None) for field in _PUSH_ENDPOINT_FIELDS},
+                    "messages": dict(messages[read:]),
+                }
+            )
+        return {"ses": ses, "sns": {"PlatformEndpoint": endpoints}}
+
+    def _unread(self, name: str, instances: list[Any]) -> list[Any]:
+        listed, read = self._emails_read.get(name, (0, 0))
+        if listed != id(instances):
+            read = 0
+        current = list(instances)
+        self._emails_read[name] = (id(instances), len(current))
+        return current[read:]
+
+
 def prune_stream_iterators(keep: int = 100) -> int:
     """Forget all but the ``keep`` newest DynamoDB Streams shard iterators of the in-process emulator.
 

@@ -12,6 +12,10 @@ endpoint, and reports both in ``GET /moto-api/data.json``::
                                    "messages": {"<message id>": "<Message as published>"}}], ...},
      ...every other service...}
 
+The local runtime reads the same parts straight from moto's models in its own process, and only
+what is new since its last read (``emulator.SentMessages``): ``data.json`` serialises every
+service's every model on each request, which grows with everything the emulator ever held.
+
 ``Outbox.sync`` reads it, numbers new e-mails and pushes in the order first seen (moto keeps no
 times: ``seenAt`` is when the outbox noticed them) and writes each new e-mail as ``NNNN.eml`` into
 the outbox folder. ``LocalEndpoints`` serves it all under ``/_local/`` on the local gateway.
@@ -269,8 +273,9 @@ class _Push:
 class Outbox:
     """E-mails and pushes seen so far, numbered from 1 in the order first seen (thread-safe).
 
-    ``fetch`` returns the emulator's ``data.json`` document; ``folder``, when given, receives each
-    new e-mail as ``NNNN.eml``.
+    ``fetch`` returns a ``data.json`` document with at least what was sent since its previous call
+    (the whole of the emulator's ``data.json``, or ``emulator.SentMessages``' new parts: what was
+    seen already is skipped); ``folder``, when given, receives each new e-mail as ``NNNN.eml``.
     """
 
     def __init__(
@@ -302,8 +307,8 @@ class Outbox:
 
     def sync(self) -> int:
         """Take in what the emulator sent since the last sync; returns how many messages are new."""
-        data = self._fetch()
-        with self._lock:
+        with self._lock:  # fetch included: what an incremental fetch returns is numbered in order
+            data = self._fetch()
             seen_at = _iso(self._clock())
             new = 0
             for sent in sent_emails(data):

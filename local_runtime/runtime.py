@@ -178,7 +178,7 @@ class LocalRuntime:
             audiences=[resources.user_pool_client_id],
             keys=JwksKeys(fetch_json(emulator.jwks_url(endpoint_url, resources.user_pool_id))),
         )
-        self._outbox = Outbox(lambda: emulator.moto_data(endpoint_url), self._outbox_dir)
+        self._outbox = Outbox(emulator.SentMessages(), self._outbox_dir)
         self._outbox.clear_folder()
         self._gateway = LocalGateway(
             None,
