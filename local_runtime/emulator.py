@@ -15,6 +15,7 @@ from message_center.data.bucket_layout import UPLOAD_EXPIRY_DAYS, UPLOAD_PREFIX
 from message_center.data.schema import create_table_request
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from local_runtime import moto_fixes
 from local_runtime.moto_fixes import DynamoDBFixes
 from local_runtime.state import RuntimeState
 
@@ -521,13 +522,14 @@ def prune_stream_iterators(keep: int = 100) -> int:
         from moto.dynamodbstreams.models import dynamodbstreams_backends
 
         dropped = 0
-        for account_backends in list(dynamodbstreams_backends.values()):
-            for backend in list(account_backends.values()):
-                iterators = backend.shard_iterators
-                stale = list(iterators)[:-keep] if keep else list(iterators)
-                for arn in stale:
-                    iterators.pop(arn, None)
-                dropped += len(stale)
+        with moto_fixes.serialised:  # no GetRecords adds one meanwhile
+            for account_backends in list(dynamodbstreams_backends.values()):
+                for backend in list(account_backends.values()):
+                    iterators = backend.shard_iterators
+                    stale = list(iterators)[:-keep] if keep else list(iterators)
+                    for arn in stale:
+                        iterators.pop(arn, None)
+                    dropped += len(stale)
         tracked = model_data.get("dynamodbstreams", {}).get("ShardIterator")
         if tracked is not None:
             instances = tracked.instances_tracked  # type: ignore[attr-defined]
@@ -540,3 +542,11 @@ def prune_stream_iterators(keep: int = 100) -> int:
 
 
 _pruning = {"failed": False}
+
+
+def housekeeping() -> None:
+    """Now and then between stream polls: keep the emulator's stream iterators and the stream
+    records already read from piling up (see ``prune_stream_iterators`` and
+    ``moto_fixes.trim_read_stream_records``)."""
+    prune_stream_iterators()
+    moto_fixes.trim_read_stream_records()

@@ -38,14 +38,16 @@ from typing import Any
 from moto.core.model_instances import model_data
 from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models.dynamo_type import DynamoType, Item
-from moto.dynamodb.models.table import Table
+from moto.dynamodb.models.table import StreamShard, Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
 # moto's services whose model instances are not kept (see 2.).
 _UNTRACKED_SERVICES = ("dynamodb", "dynamodbstreams")
 
-_serialised = threading.RLock()
+# Held while moto serves a DynamoDB or DynamoDB Streams request (fix 3.); hold it to change moto's
+# DynamoDB state from outside a request.
+serialised = threading.RLock()
 _installed: list[DynamoDBFixes] = []
 _in_transaction = threading.local()
 
@@ -84,7 +86,8 @@ class _SavedItem:
     item: Item | None
 
     def restore(self) -> None:
-        items = self.table.items
+        # moto's table: {hash: item}, or {hash: {range: item}} when there is a range key.
+        items: Any = self.table.items
         if self.range_key is not None:
             items = items[self.hash_key]
             key = self.range_key
@@ -101,12 +104,12 @@ class _Rollback:
     """What a cancelled transaction must undo: the items it names and the stream records it emitted."""
 
     items: list[_SavedItem]
-    stream_lengths: list[tuple[Table, Any, int]]  # (table, its stream shard, records before)
+    stream_lengths: list[tuple[Table, StreamShard, int]]  # (table, its stream shard, records before)
 
     @classmethod
     def before(cls, backend: Any, transact_items: list[dict[str, Any]]) -> _Rollback:
         saved: list[_SavedItem] = []
-        streams: dict[str, tuple[Table, Any, int]] = {}
+        streams: dict[str, tuple[Table, StreamShard, int]] = {}
         for entry in transact_items:
             found = _named_item(backend, entry)
             if found is None:  # malformed: moto refuses the transaction before writing anything
@@ -115,8 +118,9 @@ class _Rollback:
             current = table.get_item(hash_key, range_key)
             # A copy, not the item: an Update changes the stored item in place.
             saved.append(_SavedItem(table, hash_key, range_key, None if current is None else copy.deepcopy(current)))
-            if table.stream_shard is not None and table.name not in streams:
-                streams[table.name] = (table, table.stream_shard, len(table.stream_shard.items))
+            shard = table.stream_shard
+            if shard is not None and table.name not in streams:
+                streams[table.name] = (table, shard, len(shard.items))
         return cls(saved, list(streams.values()))
 
     def apply(self) -> None:
@@ -124,7 +128,7 @@ class _Rollback:
         for saved in reversed(self.items):
             saved.restore()
         for table, shard, length in self.stream_lengths:
-            if table.stream_shard is shard and len(shard.items) >= length:
+            if len(shard.items) >= length and shard is table.stream_shard:
                 # Sequence numbers are positions in the shard: the next write reuses the withdrawn
                 # ones, which no reader has seen (requests are serialised).
                 del shard.items[length:]
@@ -205,7 +209,7 @@ class DynamoDBFixes:
         fixes = self
 
         def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
-            with _serialised:
+            with serialised:
                 rollback = _Rollback.before(backend, transact_items)
                 _in_transaction.active = True
                 try:
@@ -221,9 +225,39 @@ class DynamoDBFixes:
         return transact_write_items
 
 
+def trim_read_stream_records() -> int:
+    """Drop the DynamoDB stream records every reader has read; returns how many were dropped.
+
+    moto keeps every record a stream ever had (with old and new images), so a busy local runtime
+    grows by them; DynamoDB itself trims records after 24 hours. A shard is trimmed up to the
+    oldest position of the shard iterators moto still holds (those a reader may still use; see
+    ``emulator.prune_stream_iterators``), never past it; a shard nobody reads keeps everything.
+    moto numbers records by their position in the shard, so the shard's starting sequence number
+    moves up by as many as are dropped and every record keeps its number.
+    """
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    dropped = 0
+    with serialised:
+        oldest: dict[int, tuple[Any, int]] = {}  # id(shard) → (shard, lowest position still needed)
+        for account_backends in list(dynamodbstreams_backends.values()):
+            for backend in list(account_backends.values()):
+                for iterator in list(backend.shard_iterators.values()):
+                    shard, position = iterator.stream_shard, int(iterator.sequence_number)
+                    _, lowest = oldest.get(id(shard), (shard, position))
+                    oldest[id(shard)] = (shard, min(lowest, position))
+        for shard, position in oldest.values():
+            read = min(position - shard.starting_sequence_number, len(shard.items))
+            if read > 0:
+                del shard.items[:read]
+                shard.starting_sequence_number += read
+                dropped += read
+    return dropped
+
+
 def _one_at_a_time(call_action: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    def serialised(handler: Any) -> Any:
-        with _serialised:
+    def call_action_alone(handler: Any) -> Any:
+        with serialised:
             return call_action(handler)
 
-    return serialised
+    return call_action_alone

@@ -243,7 +243,7 @@ class LocalRuntime:
             table_name,
             self._load(spec),
             after_batch=outbox.sync,
-            housekeeping=emulator.prune_stream_iterators,
+            housekeeping=emulator.housekeeping,
             invoke_lock=self._invoke_lock,
         )
         self._poller.start()

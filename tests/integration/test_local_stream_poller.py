@@ -16,7 +16,7 @@ import pytest
 from botocore.exceptions import ClientError
 from message_center.data.schema import create_table_request
 
-from local_runtime import emulator
+from local_runtime import emulator, moto_fixes
 from local_runtime.stream_poller import StreamPoller
 
 REGION = emulator.DEFAULT_REGION
@@ -255,3 +255,40 @@ def _delivered(handler: _Handler) -> list[tuple[str, str]]:
         for event in handler.events
         for record in event["Records"]
     ]
+
+
+def test_stream_records_are_dropped_once_every_reader_has_read_them(dynamodb, endpoint_url):
+    # Given two readers at the tip of the stream (and no other)
+    streams = emulator.client("dynamodbstreams", endpoint_url, REGION)
+    arn = dynamodb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+
+    def reader(kind: str) -> str:
+        return streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType=kind)["ShardIterator"]
+
+    def read(iterator: str) -> tuple[list[str], str]:
+        page = streams.get_records(ShardIterator=iterator)
+        return [record["dynamodb"]["SequenceNumber"] for record in page["Records"]], page["NextShardIterator"]
+
+    emulator.prune_stream_iterators(keep=0)
+    slow, fast = reader("LATEST"), reader("LATEST")
+    for number in range(10):
+        _put(dynamodb, f"TRIM#{number}", "X")
+
+    # When the fast one has read the ten records and the emulator trims
+    read_fast, fast = read(fast)
+    moto_fixes.trim_read_stream_records()
+    # Then the slow one still gets all ten
+    read_slow, slow = read(slow)
+    assert len(read_fast) == 10
+    assert read_slow == read_fast
+
+    # When both have read them, their spent iterators are pruned and the emulator trims again
+    emulator.prune_stream_iterators(keep=2)
+    assert moto_fixes.trim_read_stream_records() >= 10
+    # Then the records are gone from the stream's horizon, and numbering goes on where it was
+    assert read(reader("TRIM_HORIZON"))[0] == []
+    _put(dynamodb, "TRIM#after", "X")
+    (after,) = read(slow)[0]
+    assert int(after) > int(read_fast[-1])
+    assert read(reader("TRIM_HORIZON"))[0] == [after]
