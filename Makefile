@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: run test install lint typecheck unit integration infra e2e bench synth clean
+.PHONY: run test install lint typecheck unit integration infra e2e bench soak synth clean
 
 $(STAMP): pyproject.toml package.json package-lock.json
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,11 @@ e2e: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.api_requests
+
+# `make run` under sustained load (not part of `make test`): `make soak SOAK_SECONDS=60` for a short run.
+SOAK_SECONDS ?= 600
+soak: $(STAMP)
+	$(BIN)/python -m benchmarks.soak --seconds $(SOAK_SECONDS)
 
 synth: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --quiet
