@@ -1,6 +1,6 @@
 """moto's DynamoDB made fit for long, busy runs: the local runtime (`serve`) and the benchmarks.
 
-moto 5 has three habits that are harmless in a short test and break a runtime under load:
+moto 5 has four habits that are harmless in a short test and break a runtime under load:
 
 1. **TransactWriteItems copies whole tables.** Before a transaction it deep-copies every table the
    transaction names (once per item it writes), and it "rolls back" a cancelled one by replacing
@@ -21,14 +21,22 @@ moto 5 has three habits that are harmless in a short test and break a runtime un
    and two conditional writes could both pass their check. Here DynamoDB and DynamoDB Streams
    requests are served one at a time, which makes every request, transactions included, atomic.
 
-``DynamoDBFixes().install()`` applies all three to the moto of this process (the emulator runs
+4. **A Query reads the whole table.** moto answers every Query by listing and sorting every item of
+   the table, then keeping those of the queried partition or index key: each read costs time in
+   proportion to the table, and a runtime under load gets slower with every message (half a second
+   per Query at 15,000 items). Here a Query on the table is given only its partition, and one on an
+   index only the items whose index key matches; moto then lists, sorts and pages them as before.
+
+``DynamoDBFixes().install()`` applies all four to the moto of this process (the emulator runs
 in-process), ``uninstall()`` takes them back. One installation at a time.
 """
 
 from __future__ import annotations
 
 import copy
+import inspect
 import threading
+from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -150,7 +158,7 @@ def _named_item(backend: Any, entry: dict[str, Any]) -> tuple[Table, DynamoType,
 
 
 class DynamoDBFixes:
-    """The three fixes of this module's docstring, installed into this process's moto.
+    """The four fixes of this module's docstring, installed into this process's moto.
 
     Counts the transactions that committed and those that were cancelled (rolled back here).
     """
@@ -182,6 +190,7 @@ class DynamoDBFixes:
         for service in _UNTRACKED_SERVICES:
             for model in list(model_data[service].values()):
                 self._replace(model, "instances_tracked", _KeepNothing())
+        self._replace(Table, "query", _over_candidates_only(Table.query))
 
     def uninstall(self) -> None:
         """Put moto back as it was (idempotent)."""
@@ -253,6 +262,58 @@ def trim_read_stream_records() -> int:
                 shard.starting_sequence_number += read
                 dropped += read
     return dropped
+
+
+def _over_candidates_only(query: Callable[..., Any]) -> Callable[..., Any]:
+    """``Table.query`` run over a table narrowed to the items the query can return (fix 4)."""
+    signature = inspect.signature(query)
+
+    def query_candidates(table: Table, *args: Any, **kwargs: Any) -> Any:
+        arguments = signature.bind(table, *args, **kwargs).arguments
+        narrowed = _candidates(table, arguments.get("hash_key"), arguments.get("index_name"), arguments)
+        if narrowed is None:
+            return query(table, *args, **kwargs)
+        with serialised:  # nothing else sees the narrowed table: requests are served one at a time
+            everything = table.items
+            table.items = narrowed
+            try:
+                return query(table, *args, **kwargs)
+            finally:
+                table.items = everything
+
+    return query_candidates
+
+
+def _candidates(
+    table: Table, hash_key: DynamoType | None, index_name: str | None, arguments: dict[str, Any]
+) -> defaultdict[Any, Any] | None:
+    """The table's items as moto stores them, keeping only those a query can return; None: all.
+
+    On the table: the partition of ``hash_key``. On an index: the items whose attributes equal every
+    hash key condition (moto drops the others the same way, after sorting the whole table)."""
+    items: Any = table.items
+    narrowed: defaultdict[Any, Any] = defaultdict(dict)
+    if index_name is None:
+        if hash_key is None:
+            return None
+        if hash_key in items:
+            narrowed[hash_key] = items[hash_key]
+        return narrowed
+    conditions = arguments.get("hash_key_conditions") or []
+    if not conditions:
+        return None
+    for partition_key, partition in items.items():
+        for key, item in partition.items() if table.range_key_attr is not None else [(None, partition)]:
+            if all(_equals(item.attrs.get(name), value) for name, value in conditions):
+                if key is None:
+                    narrowed[partition_key] = item
+                else:
+                    narrowed[partition_key][key] = item
+    return narrowed
+
+
+def _equals(attribute: DynamoType | None, value: DynamoType) -> bool:
+    return attribute is not None and attribute == value
 
 
 def _one_at_a_time(call_action: Callable[[Any], Any]) -> Callable[[Any], Any]:
