@@ -548,5 +548,5 @@ def housekeeping() -> None:
     """Now and then between stream polls: keep the emulator's stream iterators and the stream
     records already read from piling up (see ``prune_stream_iterators`` and
     ``moto_fixes.trim_read_stream_records``)."""
-    prune_stream_iterators()
+    prune_stream_iterators(keep=10)  # the poller only ever uses its newest one
     moto_fixes.trim_read_stream_records()

@@ -52,7 +52,7 @@ _RECORDS_PER_READ = 1000
 # Shards are looked up again this often (in polls), and at once when one closes.
 _DISCOVER_EVERY_POLLS = 25
 # Emulator housekeeping (see emulator.housekeeping) this often (in polls).
-_HOUSEKEEPING_EVERY_POLLS = 50
+_HOUSEKEEPING_EVERY_POLLS = 10
 _MAX_DEAD_LETTERS = 1000
 _RESTART_CODES = frozenset({"ResourceNotFoundException", "ExpiredIteratorException", "TrimmedDataAccessException"})
 
