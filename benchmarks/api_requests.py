@@ -50,8 +50,7 @@ from message_center.data.items import (
     UserItem,
     bind_table,
 )
-from message_center.data.schema import create_table_request
-from message_center.data.thread_repository import _to_entry_item, _to_message_item
+from message_center.data.mappers import to_entry_item, to_message_item
 from message_center.domain import inbox
 from message_center.domain.ids import new_id, utc_now
 from message_center.domain.models import (
@@ -67,10 +66,10 @@ from message_center.domain.models import (
     User,
 )
 from message_center.domain.rules import pair_key
-from message_center.settings import get_settings
 from moto import mock_aws
 from pynamodb.models import Model
 
+from local_runtime import emulator
 from local_runtime.moto_fixes import DynamoDBFixes
 from tests.support.api import ApiResponse, build_event, invoke
 
@@ -83,15 +82,14 @@ PAGE_SIZE = 20
 BATCH_WRITE_LIMIT = 25
 IMPORT_RUNS = 5
 
-# The environment of tests/conftest.py's ``aws_env``: the handler's settings, Powertools quiet.
+# The environment of tests/conftest.py's ``aws_env``: moto's credentials, Powertools quiet. The
+# functions' settings are installed explicitly (``aws_sandbox``).
 ENVIRONMENT = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing",
     "AWS_REGION": REGION,
     "AWS_DEFAULT_REGION": REGION,
-    "TABLE_NAME": TABLE,
-    "ATTACHMENTS_BUCKET": BUCKET,
     "POWERTOOLS_SERVICE_NAME": "message-center",
     "POWERTOOLS_METRICS_NAMESPACE": "MessageCenter",
     "POWERTOOLS_TRACE_DISABLED": "true",
@@ -186,28 +184,20 @@ def counting_requests() -> Iterator[RequestCounter]:
 # -- an isolated AWS -----------------------------------------------------------------------
 
 
-def _reset_cached_services() -> None:
-    # The handler builds its services once per "container"; a new environment needs new ones.
-    from functions.api import context
-
-    get_settings.cache_clear()
-    context.services.cache_clear()
-
-
 @contextmanager
 def aws_sandbox() -> Iterator[None]:
-    """moto with an empty table and bucket, under the tests' environment, restored afterwards."""
+    """moto provisioned like the local runtime (one routine), the API function's settings
+    installed, under the tests' environment, restored afterwards."""
+    from functions.api.handler import container
+
     saved = {key: os.environ.get(key) for key in (*ENVIRONMENT, *UNSET)}
     os.environ.update(ENVIRONMENT)
     for key in UNSET:
         os.environ.pop(key, None)
-    _reset_cached_services()
     try:
         with mock_aws():
-            boto3.client("dynamodb", region_name=REGION).create_table(**create_table_request(TABLE))
-            boto3.client("s3", region_name=REGION).create_bucket(
-                Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}
-            )
+            resources = emulator.provision(None, REGION, TABLE, BUCKET)
+            container.install(emulator.function_settings(None, REGION, resources, "https://api.benchmark.test").api)
             yield
     finally:
         for key, value in saved.items():
@@ -215,7 +205,6 @@ def aws_sandbox() -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-        _reset_cached_services()
 
 
 # -- the inbox -----------------------------------------------------------------------------
@@ -323,7 +312,7 @@ def _conversation(
             )
             entries[owner.id] = change.after
             badges[owner.id] += change.badge_delta
-        items += [_to_message_item(message, owner, recipient.id) for owner in (author.id, recipient.id)]
+        items += [to_message_item(message, owner, recipient.id) for owner in (author.id, recipient.id)]
         items.append(MessageRefItem(f"MSG#{message.id}", "MSG", thread_id=thread_id, participants=participants))
         message_ids.append(message.id)
     for owner, read in ((seller, seller_read), (buyer, buyer_read)):
@@ -344,7 +333,7 @@ def _conversation(
             last_message_id=message_ids[-1],
             message_count=len(message_ids),
         ),
-        *(_to_entry_item(entry) for entry in entries.values() if entry is not None),
+        *(to_entry_item(entry) for entry in entries.values() if entry is not None),
     ]
     return Conversation(thread_id, message_ids, items, badges)
 

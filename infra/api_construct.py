@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import jsii
-from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import Acknowledgment, Validations
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
-from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -16,8 +18,10 @@ from aws_cdk.aws_apigatewayv2_authorizers import HttpJwtAuthorizer
 from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration
 from constructs import Construct
 from message_center.api.contract import ROUTES
+from message_center.deployment import Env
 
 from infra import constants
+from infra.building_blocks import origins_from_context, strings_from_context
 from infra.python_function import build_python_function
 from infra.storage_construct import grant_item_access
 
@@ -50,6 +54,50 @@ _ACCESS_LOG_FIELDS = {
 }
 
 
+# What a browser on an allowed origin may send and read (CORS): the methods of the routes, the
+# token and body headers, and the headers of the API's own answers worth reading.
+CORS_ALLOWED_METHODS = (
+    apigwv2.CorsHttpMethod.GET,
+    apigwv2.CorsHttpMethod.POST,
+    apigwv2.CorsHttpMethod.PUT,
+    apigwv2.CorsHttpMethod.PATCH,
+    apigwv2.CorsHttpMethod.DELETE,
+)
+CORS_ALLOWED_HEADERS = ("authorization", "content-type", "idempotency-key")
+CORS_EXPOSED_HEADERS = ("idempotent-replayed", "location")
+
+
+@dataclass(frozen=True)
+class TokenIssuer:
+    """Whose JWTs the authorizer accepts: the ``iss`` it must carry, and the ``aud`` (or, in
+    Cognito access tokens, ``client_id``) values of which it must carry one."""
+
+    issuer: str
+    audience: tuple[str, ...]
+
+
+def token_issuer_from_context(context: Mapping[str, Any], *, default: TokenIssuer) -> TokenIssuer:
+    """``jwtIssuer`` / ``jwtAudience`` (a list, or a JSON list / comma-separated string), else
+    ``default`` (the user pool and its clients). Another issuer must name its own audience."""
+    issuer = context.get(constants.JWT_ISSUER_CONTEXT_KEY)
+    audience = strings_from_context(constants.JWT_AUDIENCE_CONTEXT_KEY, context.get(constants.JWT_AUDIENCE_CONTEXT_KEY))
+    if issuer is None:
+        return TokenIssuer(default.issuer, tuple(audience) or default.audience)
+    if not isinstance(issuer, str) or not issuer.startswith("https://"):
+        raise ValueError(f"context {constants.JWT_ISSUER_CONTEXT_KEY!r} must be an https:// issuer URL, got {issuer!r}")
+    if not audience:
+        raise ValueError(
+            f"context {constants.JWT_ISSUER_CONTEXT_KEY!r} names another issuer: give its audience in "
+            f"{constants.JWT_AUDIENCE_CONTEXT_KEY!r} too"
+        )
+    return TokenIssuer(issuer, tuple(audience))
+
+
+def api_cors_origins_from_context(value: Any) -> list[str]:
+    """The ``apiCorsOrigins`` context value: browser origins allowed to call the API (default none)."""
+    return origins_from_context(constants.API_CORS_ORIGINS_CONTEXT_KEY, value)
+
+
 @jsii.implements(apigwv2.IAccessLogSettings)
 class _AccessLogSettings:
     # Properties, not attributes: jsii only forwards members declared on the class.
@@ -74,14 +122,14 @@ class ApiConstruct(Construct):
         construct_id: str,
         *,
         table: dynamodb.ITable,
-        user_pool: cognito.IUserPool,
-        user_pool_client: cognito.IUserPoolClient,
+        token_issuer: TokenIssuer,
         default_avatar_url: str,
         layer: lambda_.ILayerVersion,
+        cors_origins: Sequence[str] = (),
     ) -> None:
         super().__init__(scope, construct_id)
-        self.function = self._build_function(table, user_pool, default_avatar_url, layer)
-        self.http_api, self.stage = self._build_http_api(user_pool, user_pool_client)
+        self.function = self._build_function(table, default_avatar_url, layer)
+        self.http_api, self.stage = self._build_http_api(token_issuer, cors_origins)
 
     @property
     def url(self) -> str:
@@ -90,7 +138,6 @@ class ApiConstruct(Construct):
     def _build_function(
         self,
         table: dynamodb.ITable,
-        user_pool: cognito.IUserPool,
         default_avatar_url: str,
         layer: lambda_.ILayerVersion,
     ) -> lambda_.Function:
@@ -103,22 +150,31 @@ class ApiConstruct(Construct):
             memory_size=constants.API_MEMORY_MB,
             timeout=constants.API_TIMEOUT,
             environment={
-                "TABLE_NAME": table.table_name,
-                "USER_POOL_ID": user_pool.user_pool_id,
-                "DEFAULT_AVATAR_URL": default_avatar_url,
+                Env.TABLE_NAME: table.table_name,
+                Env.DEFAULT_AVATAR_URL: default_avatar_url,
             },
         )
         grant_item_access(function, table, API_TABLE_ACTIONS)
         return function
 
     def _build_http_api(
-        self, user_pool: cognito.IUserPool, user_pool_client: cognito.IUserPoolClient
+        self, token_issuer: TokenIssuer, cors_origins: Sequence[str]
     ) -> tuple[apigwv2.HttpApi, apigwv2.HttpStage]:
-        stack = Stack.of(self)
         authorizer = HttpJwtAuthorizer(
-            "CognitoJwtAuthorizer",
-            f"https://cognito-idp.{stack.region}.{stack.url_suffix}/{user_pool.user_pool_id}",
-            jwt_audience=[user_pool_client.user_pool_client_id],
+            "CognitoJwtAuthorizer", token_issuer.issuer, jwt_audience=list(token_issuer.audience)
+        )
+        # Without allowed origins the API sends no CORS headers, so browsers on other origins
+        # cannot read its answers (the web client calls it through its own distribution).
+        cors = (
+            apigwv2.CorsPreflightOptions(
+                allow_origins=list(cors_origins),
+                allow_methods=list(CORS_ALLOWED_METHODS),
+                allow_headers=list(CORS_ALLOWED_HEADERS),
+                expose_headers=list(CORS_EXPOSED_HEADERS),
+                max_age=constants.API_CORS_MAX_AGE,
+            )
+            if cors_origins
+            else None
         )
         http_api = apigwv2.HttpApi(
             self,
@@ -129,6 +185,7 @@ class ApiConstruct(Construct):
             default_authorizer=authorizer,
             # The stage is built below to configure access logs and throttling.
             create_default_stage=False,
+            cors_preflight=cors,
         )
         integration = HttpLambdaIntegration("ApiIntegration", self.function)
         for route in ROUTES:

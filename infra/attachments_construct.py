@@ -5,6 +5,12 @@ message uses an upload the API copies it to ``attachments/<id>``. Ids are random
 derived from user input. Unused uploads expire by the lifecycle rule below (and their records
 by DynamoDB TTL, sooner). There is no S3-event function: the API verifies content on upload and
 on use.
+
+Versioned, because an object version is immutable: the content check records the version it
+read, and a message copies exactly that version (the presigned upload form stays valid after the
+check, so the upload's current version may have been replaced since). Each copy to
+``attachments/<id>`` is a version of its own, so the copy made for a send that is then refused is
+removed by version id without touching a concurrent send's copy of the same attachment.
 """
 
 from __future__ import annotations
@@ -19,19 +25,24 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 from message_center.data import bucket_layout
+from message_center.deployment import Env
 
 from infra import constants
 from infra.building_blocks import secure_bucket
 
-# What the API function does with objects, per prefix (CopyObject is GetObject on the source plus
-# PutObject on the destination; HeadObject is GetObject; presigned URLs carry the signer's rights):
-#   uploads/*      PutObject (PUT body, presigned POST), GetObject (read, verify, copy source,
-#                  presigned GET of an upload not yet sent)
-#   attachments/*  PutObject (copy destination), GetObject (presigned GET, verify),
-#                  DeleteObject (remove the copy when the message's transaction aborts)
-# No ListBucket, no bucket-level actions, no object ARN outside the two prefixes.
+# What the API function does with objects, per prefix (CopyObject is GetObject, or GetObjectVersion
+# for a given source version, on the source plus PutObject on the destination; presigned URLs
+# carry the signer's rights):
+#   uploads/*      PutObject (PUT body, presigned POST), GetObject (read to verify),
+#                  GetObjectVersion (copy source: the checked version; presigned GET of the
+#                  checked version of an upload not yet sent)
+#   attachments/*  PutObject (copy destination), GetObject (presigned GET),
+#                  DeleteObjectVersion (remove this send's copy when its transaction is refused)
+# No DeleteObject (it would only add delete markers), no ListBucket, no bucket-level actions, no
+# object ARN outside the two prefixes.
 API_OBJECT_READ_WRITE_ACTIONS = ("s3:GetObject", "s3:PutObject")
-API_STORED_DELETE_ACTIONS = ("s3:DeleteObject",)
+API_UPLOAD_VERSION_ACTIONS = ("s3:GetObjectVersion",)
+API_STORED_DELETE_ACTIONS = ("s3:DeleteObjectVersion",)
 
 
 def cors_origins_from_context(value: Any) -> list[str]:
@@ -62,18 +73,32 @@ class AttachmentsConstruct(Construct):
         # SSE-S3 rather than KMS: only the API role ever reads these objects (directly or by the
         # URLs it signs), so a customer key would add no separate access boundary, only a key
         # policy to keep in sync and a KMS call (cost, throttling) per upload/download.
-        # Versioning off: objects are write-once under random keys and never overwritten; the
-        # only deletes are deliberate (expired uploads, the copy of an aborted send) and must
-        # free the bytes, which versioning would keep as noncurrent versions.
+        # Versioned (see the module docstring). Deletes still free the bytes: the API deletes by
+        # version id (no delete marker), and lifecycle rules expire what versioning would keep:
+        # replaced or expired upload versions after the upload expiry (never before the record
+        # that names the checked version expires), the delete markers expiry leaves, and the
+        # noncurrent duplicates of a stored copy.
         # Retained: users' files must never go along with a stack deletion.
         self.bucket = secure_bucket(
             self,
             "Bucket",
+            versioned=True,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="expire-unused-uploads",
                     prefix=bucket_layout.UPLOAD_PREFIX,
                     expiration=Duration.days(bucket_layout.UPLOAD_EXPIRY_DAYS),
+                    noncurrent_version_expiration=Duration.days(bucket_layout.UPLOAD_EXPIRY_DAYS),
+                ),
+                s3.LifecycleRule(
+                    id="remove-expired-upload-delete-markers",
+                    prefix=bucket_layout.UPLOAD_PREFIX,
+                    expired_object_delete_marker=True,
+                ),
+                s3.LifecycleRule(
+                    id="expire-duplicate-stored-copies",
+                    prefix=bucket_layout.STORED_PREFIX,
+                    noncurrent_version_expiration=Duration.days(bucket_layout.STORED_DUPLICATE_EXPIRY_DAYS),
                 ),
                 s3.LifecycleRule(
                     id="abort-incomplete-multipart-uploads",
@@ -131,8 +156,9 @@ class AttachmentsConstruct(Construct):
         function.add_to_role_policy(
             iam.PolicyStatement(actions=list(API_OBJECT_READ_WRITE_ACTIONS), resources=[uploads, stored])
         )
+        function.add_to_role_policy(iam.PolicyStatement(actions=list(API_UPLOAD_VERSION_ACTIONS), resources=[uploads]))
         function.add_to_role_policy(iam.PolicyStatement(actions=list(API_STORED_DELETE_ACTIONS), resources=[stored]))
-        function.add_environment("ATTACHMENTS_BUCKET", self.bucket.bucket_name)
+        function.add_environment(Env.ATTACHMENTS_BUCKET, self.bucket.bucket_name)
         if function.role is None:  # pragma: no cover - the API function always has its own role
             raise ValueError("the API function has no role to grant bucket access to")
         bucket_id = Stack.of(self).get_logical_id(cast(CfnElement, self.bucket.node.default_child))

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlsplit
 
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -114,3 +117,27 @@ def alarm_on_errors(
         metric=function.metric_errors(statistic=cloudwatch.Stats.SUM),
         description=description,
     )
+
+
+def strings_from_context(key: str, value: Any) -> list[str]:
+    """A list of strings from a CDK context value: ``None`` is empty, ``cdk.json`` gives a list,
+    ``cdk -c key=...`` a string, read as a JSON list or as comma-separated values."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        value = json.loads(text) if text.startswith("[") else [part.strip() for part in text.split(",") if part.strip()]
+    if not isinstance(value, list) or not all(isinstance(item, str) and item for item in value):
+        raise ValueError(f"context {key!r} must be a list of strings, got {value!r}")
+    return value
+
+
+def origins_from_context(key: str, value: Any) -> list[str]:
+    """Web origins (``https://host[:port]``, no path) from a CDK context value, for CORS or a
+    Content-Security-Policy; anything else fails synth with the key named."""
+    origins = strings_from_context(key, value)
+    for origin in origins:
+        parts = urlsplit(origin)
+        if parts.scheme not in ("https", "http") or not parts.netloc or origin != f"{parts.scheme}://{parts.netloc}":
+            raise ValueError(f"context {key!r}: {origin!r} is not an origin such as https://shop.example")
+    return origins

@@ -33,6 +33,7 @@ from aws_cdk import aws_ses as ses
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from message_center.data import bucket_layout
+from message_center.deployment import Env
 
 from infra import constants
 from infra.building_blocks import alarm_on_errors, alarm_when_messages, dead_letter_queue, secure_bucket
@@ -55,9 +56,10 @@ INBOUND_TABLE_ACTIONS = (
 )
 # Raw messages are read, never written, listed or deleted (the lifecycle rule expires them).
 INBOUND_OBJECT_ACTIONS = ("s3:GetObject",)
-# Mail attachments are stored the way the API stores uploads: written under uploads/ or
-# attachments/ and read back to verify their content and copy them.
-ATTACHMENT_OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject")
+# Mail attachments are stored the way the API stores uploads: written under uploads/, copied by
+# version (the checked one) to attachments/; a refused delivery removes the versions it wrote
+# under both prefixes (DeleteObjectVersion, never DeleteObject).
+ATTACHMENT_OBJECT_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObjectVersion")
 
 
 class InboundMailConstruct(Construct):
@@ -89,15 +91,15 @@ class InboundMailConstruct(Construct):
             memory_size=constants.INBOUND_MAIL_MEMORY_MB,
             timeout=constants.INBOUND_MAIL_TIMEOUT,
             environment={
-                "TABLE_NAME": table.table_name,
-                "ATTACHMENTS_BUCKET": attachments_bucket.bucket_name,
-                "INBOUND_MAIL_BUCKET": self.bucket.bucket_name,
-                "INBOUND_MAIL_PREFIX": constants.INBOUND_MAIL_PREFIX,
+                Env.TABLE_NAME: table.table_name,
+                Env.ATTACHMENTS_BUCKET: attachments_bucket.bucket_name,
+                Env.INBOUND_MAIL_BUCKET: self.bucket.bucket_name,
+                Env.INBOUND_MAIL_PREFIX: constants.INBOUND_MAIL.prefix,
             },
         )
         # Failed asynchronous invocations: retried by Lambda, then described in the queue.
         self.function.configure_async_invoke(
-            retry_attempts=constants.INBOUND_MAIL_RETRY_ATTEMPTS,
+            retry_attempts=constants.INBOUND_MAIL.retry_attempts,
             max_event_age=constants.INBOUND_MAIL_MAX_EVENT_AGE,
             on_failure=destinations.SqsDestination(self.dead_letter_queue),
         )
@@ -126,7 +128,7 @@ class InboundMailConstruct(Construct):
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="expire-raw-inbound-mail",
-                    prefix=constants.INBOUND_MAIL_PREFIX,
+                    prefix=constants.INBOUND_MAIL.prefix,
                     expiration=constants.INBOUND_MAIL_RETENTION,
                 )
             ],
@@ -144,7 +146,7 @@ class InboundMailConstruct(Construct):
 
     def _grant_function_access(self, table: dynamodb.ITable, attachments_bucket: s3.IBucket) -> None:
         grant_item_access(self.function, table, INBOUND_TABLE_ACTIONS)
-        raw_mail = self.bucket.arn_for_objects(f"{constants.INBOUND_MAIL_PREFIX}*")
+        raw_mail = self.bucket.arn_for_objects(f"{constants.INBOUND_MAIL.prefix}*")
         self.function.add_to_role_policy(
             iam.PolicyStatement(actions=list(INBOUND_OBJECT_ACTIONS), resources=[raw_mail])
         )
@@ -161,7 +163,7 @@ class InboundMailConstruct(Construct):
         attachments_id = _logical_id(attachments_bucket)
         Validations.of(self.function.role).acknowledge(
             Acknowledgment(
-                id=f"AwsSolutions-IAM5[Resource::<{inbound_id}.Arn>/{constants.INBOUND_MAIL_PREFIX}*]",
+                id=f"AwsSolutions-IAM5[Resource::<{inbound_id}.Arn>/{constants.INBOUND_MAIL.prefix}*]",
                 reason="SES names each raw message by its message id at receipt time; the wildcard "
                 "covers the inbound/ prefix only, read-only.",
             ),
@@ -183,7 +185,7 @@ class InboundMailConstruct(Construct):
                 sid="AllowSesReceiptRulePutObject",
                 principals=[iam.ServicePrincipal(SES_PRINCIPAL)],
                 actions=["s3:PutObject"],
-                resources=[self.bucket.arn_for_objects(f"{constants.INBOUND_MAIL_PREFIX}*")],
+                resources=[self.bucket.arn_for_objects(f"{constants.INBOUND_MAIL.prefix}*")],
                 conditions={
                     "StringEquals": {"aws:SourceAccount": stack.account},
                     "ArnLike": {"aws:SourceArn": self.rule_arn},
@@ -217,7 +219,7 @@ class InboundMailConstruct(Construct):
                     ses.CfnReceiptRule.ActionProperty(
                         s3_action=ses.CfnReceiptRule.S3ActionProperty(
                             bucket_name=self.bucket.bucket_name,
-                            object_key_prefix=constants.INBOUND_MAIL_PREFIX,
+                            object_key_prefix=constants.INBOUND_MAIL.prefix,
                         )
                     ),
                     ses.CfnReceiptRule.ActionProperty(

@@ -21,6 +21,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from aws_cdk import aws_ses as ses
 from constructs import Construct
+from message_center.deployment import Env
 
 from infra import constants
 
@@ -82,13 +83,15 @@ class MailConstruct(Construct):
         """``arn:aws:ses:<region>:<account>:identity/<relay domain>``."""
         return self.identity.email_identity_arn
 
-    def grant_reply_addressing(self, function: lambda_.Function) -> None:
-        """Let a function sign and verify reply addresses: the domain and read access to the key."""
+    def grant_reply_addressing(self, function: lambda_.Function, *, configure: bool = True) -> None:
+        """Let a function sign and verify reply addresses: read access to the key and, with
+        ``configure``, the variables naming the domain and the key."""
         function.add_to_role_policy(
             iam.PolicyStatement(actions=list(TOKEN_KEY_READ_ACTIONS), resources=[self.token_key.secret_arn])
         )
-        function.add_environment("RELAY_DOMAIN", self.relay_domain)
-        function.add_environment("MAIL_TOKEN_SECRET_ARN", self.token_key.secret_arn)
+        if configure:
+            function.add_environment(Env.RELAY_DOMAIN, self.relay_domain)
+            function.add_environment(Env.MAIL_TOKEN_SECRET_ARN, self.token_key.secret_arn)
 
     def grant_send(self, function: lambda_.Function) -> None:
         """Let a function send mail From the relay domain's identity, and from nothing else."""

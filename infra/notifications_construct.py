@@ -22,7 +22,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
-from message_center.data import schema
+from message_center.deployment import Env
 
 from infra import constants
 from infra.building_blocks import alarm_above, alarm_on_errors, alarm_when_messages, dead_letter_queue
@@ -86,7 +86,7 @@ class PushApplications:
 
     @property
     def environment(self) -> dict[str, str]:
-        variables = {"PUSH_APNS_APPLICATION_ARN": self.apns_arn, "PUSH_FCM_APPLICATION_ARN": self.fcm_arn}
+        variables = {Env.PUSH_APNS_APPLICATION_ARN: self.apns_arn, Env.PUSH_FCM_APPLICATION_ARN: self.fcm_arn}
         return {name: value for name, value in variables.items() if value}
 
 
@@ -125,15 +125,9 @@ def push_applications_from_context(context: Mapping[str, Any]) -> PushApplicatio
 
 
 def message_copy_insert_filter() -> Mapping[str, Any]:
-    """Lambda event filter: only a newly inserted message copy (pk ``MBOX#...``) is delivered."""
-    return lambda_.FilterCriteria.filter(
-        {
-            "eventName": lambda_.FilterRule.is_equal("INSERT"),
-            "dynamodb": {
-                "Keys": {schema.PARTITION_KEY: {"S": lambda_.FilterRule.begins_with(constants.MESSAGE_COPY_PK_PREFIX)}}
-            },
-        }
-    )
+    """Lambda event filter: only a newly inserted message copy (pk ``MBOX#...``) is delivered
+    (the pattern the local runtime's stream poller applies too)."""
+    return lambda_.FilterCriteria.filter(constants.STREAM_SOURCE.filter_pattern)
 
 
 class NotificationsConstruct(Construct):
@@ -148,7 +142,7 @@ class NotificationsConstruct(Construct):
         layer: lambda_.ILayerVersion,
         mail: MailConstruct,
         push: PushApplications,
-        public_api_url: str,
+        public_web_url: str,
         notification_settings_url: str,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -163,10 +157,10 @@ class NotificationsConstruct(Construct):
             memory_size=constants.STREAM_MEMORY_MB,
             timeout=constants.STREAM_TIMEOUT,
             environment={
-                "TABLE_NAME": table.table_name,
-                "IDEMPOTENCY_TABLE_NAME": self.idempotency_table.table_name,
-                "PUBLIC_API_URL": public_api_url,
-                "NOTIFICATION_SETTINGS_URL": notification_settings_url,
+                Env.TABLE_NAME: table.table_name,
+                Env.IDEMPOTENCY_TABLE_NAME: self.idempotency_table.table_name,
+                Env.PUBLIC_WEB_URL: public_web_url,
+                Env.NOTIFICATION_SETTINGS_URL: notification_settings_url,
                 **push.environment,
             },
             wildcard_resource_reason="X-Ray PutTraceSegments/PutTelemetryRecords and dynamodb:ListStreams "
@@ -188,14 +182,14 @@ class NotificationsConstruct(Construct):
             event_sources.DynamoEventSource(
                 table,
                 starting_position=lambda_.StartingPosition.LATEST,
-                batch_size=constants.STREAM_BATCH_SIZE,
+                batch_size=constants.STREAM_SOURCE.batch_size,
                 max_batching_window=constants.STREAM_MAX_BATCHING_WINDOW,
                 bisect_batch_on_error=True,
-                retry_attempts=constants.STREAM_RETRY_ATTEMPTS,
+                retry_attempts=constants.STREAM_SOURCE.retry_attempts,
                 max_record_age=constants.STREAM_MAX_RECORD_AGE,
                 report_batch_item_failures=True,
                 # One batch per shard at a time: a thread's messages notify in the order they were written.
-                parallelization_factor=constants.STREAM_PARALLELIZATION_FACTOR,
+                parallelization_factor=constants.STREAM_SOURCE.parallelization_factor,
                 on_failure=event_sources.SqsDlq(self.dead_letter_queue),
                 filters=[message_copy_insert_filter()],
             )

@@ -14,6 +14,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+from message_center.deployment import POWERTOOLS_ENVIRONMENT
 
 from infra import constants
 from infra.layer_bundling import layer_code
@@ -94,7 +95,7 @@ def build_python_function(
         runtime=constants.LAMBDA_RUNTIME,
         architecture=constants.LAMBDA_ARCHITECTURE,
         code=handler_code(package),
-        handler=f"{package}.{constants.HANDLER_SUFFIX}",
+        handler=f"{package}.handler.lambda_handler",
         layers=[layer],
         memory_size=memory_size,
         timeout=timeout,
@@ -107,9 +108,7 @@ def build_python_function(
         tracing=lambda_.Tracing.ACTIVE,
         environment={
             **environment,
-            "POWERTOOLS_SERVICE_NAME": constants.SERVICE_NAME,
-            "POWERTOOLS_METRICS_NAMESPACE": constants.METRICS_NAMESPACE,
-            "POWERTOOLS_LOG_LEVEL": "INFO",
+            **POWERTOOLS_ENVIRONMENT,
         },
     )
     Validations.of(role).acknowledge(

@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from aws_cdk import CfnOutput, Fn, Stack
 from constructs import Construct
+from message_center.deployment import WEB_CLIENT_ROUTES
 
-from infra.api_construct import ApiConstruct
+from infra.api_construct import ApiConstruct, TokenIssuer, api_cors_origins_from_context, token_issuer_from_context
 from infra.attachments_construct import AttachmentsConstruct, cors_origins_from_context
+from infra.building_blocks import origins_from_context
 from infra.constants import (
+    API_CORS_ORIGINS_CONTEXT_KEY,
     ATTACHMENTS_CORS_ORIGINS_CONTEXT_KEY,
     DEEPL_SECRET_ARN_CONTEXT_KEY,
     DEFAULT_AVATAR_URL,
     DEFAULT_AVATAR_URL_CONTEXT_KEY,
-    DEFAULT_NOTIFICATION_SETTINGS_URL,
     GOOGLE_TRANSLATE_SECRET_ARN_CONTEXT_KEY,
+    JWT_AUDIENCE_CONTEXT_KEY,
+    JWT_ISSUER_CONTEXT_KEY,
     NOTIFICATION_SETTINGS_URL_CONTEXT_KEY,
     PUSH_APNS_APPLICATION_ARN_CONTEXT_KEY,
     PUSH_FCM_APPLICATION_ARN_CONTEXT_KEY,
     RELAY_DOMAIN_CONTEXT_KEY,
     TRANSLATION_PROVIDERS_CONTEXT_KEY,
+    WEB_IMAGE_ORIGINS_CONTEXT_KEY,
 )
 from infra.identity_construct import IdentityConstruct
 from infra.inbound_mail_construct import InboundMailConstruct
@@ -29,28 +35,57 @@ from infra.notifications_construct import NotificationsConstruct, push_applicati
 from infra.python_function import build_shared_layer
 from infra.storage_construct import StorageConstruct
 from infra.translation_construct import TranslationConstruct, translation_settings_from_context
+from infra.web_construct import WebConstruct, site_source_dir
 
 
 class MessageCenterStack(Stack):
     def __init__(self, scope: Construct, construct_id: str, **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         storage = StorageConstruct(self, "Storage")
-        identity = IdentityConstruct(self, "Identity")
         attachments = AttachmentsConstruct(
             self,
             "Attachments",
             cors_origins=cors_origins_from_context(self.node.try_get_context(ATTACHMENTS_CORS_ORIGINS_CONTEXT_KEY)),
         )
+        default_avatar_url = self.node.try_get_context(DEFAULT_AVATAR_URL_CONTEXT_KEY) or DEFAULT_AVATAR_URL
+        # The distribution comes first: the invitation e-mail, the web app client and the e-mail
+        # copies name its URL; the API and config.json are added to it once they exist.
+        web = WebConstruct(
+            self,
+            "Web",
+            site_dir=site_source_dir(),
+            attachments_bucket=attachments.bucket,
+            access_log_bucket=attachments.access_log_bucket,
+            image_origins=[
+                _origin(default_avatar_url),
+                *origins_from_context(
+                    WEB_IMAGE_ORIGINS_CONTEXT_KEY, self.node.try_get_context(WEB_IMAGE_ORIGINS_CONTEXT_KEY)
+                ),
+            ],
+        )
+        identity = IdentityConstruct(self, "Identity", web_url=web.url)
         # Built once: every function runs the same shared package.
         layer = build_shared_layer(self, "SharedLayer")
         api = ApiConstruct(
             self,
             "Api",
             table=storage.table,
-            user_pool=identity.user_pool,
-            user_pool_client=identity.client,
-            default_avatar_url=self.node.try_get_context(DEFAULT_AVATAR_URL_CONTEXT_KEY) or DEFAULT_AVATAR_URL,
+            token_issuer=token_issuer_from_context(
+                {key: self.node.try_get_context(key) for key in (JWT_ISSUER_CONTEXT_KEY, JWT_AUDIENCE_CONTEXT_KEY)},
+                default=TokenIssuer(identity.issuer_url, identity.client_ids),
+            ),
+            default_avatar_url=default_avatar_url,
             layer=layer,
+            cors_origins=api_cors_origins_from_context(self.node.try_get_context(API_CORS_ORIGINS_CONTEXT_KEY)),
+        )
+        web.route_api(api.http_api)
+        # What the web client signs in with (read from /config.json, as locally).
+        web.publish(
+            {
+                "userPoolId": identity.user_pool.user_pool_id,
+                "clientId": identity.web_client.user_pool_client_id,
+                "region": self.region,
+            }
         )
         attachments.grant_api_access(api.function)
         mail = MailConstruct(
@@ -58,8 +93,8 @@ class MessageCenterStack(Stack):
             "Mail",
             relay_domain=relay_domain_from_context(self.node.try_get_context(RELAY_DOMAIN_CONTEXT_KEY)),
         )
-        # The API shows users their relay addresses; the inbound-mail function will verify them too.
-        mail.grant_reply_addressing(api.function)
+        # Read access to the reply-address key only (the API reads no reply-address settings).
+        mail.grant_reply_addressing(api.function, configure=False)
         notifications = NotificationsConstruct(
             self,
             "Notifications",
@@ -72,10 +107,10 @@ class MessageCenterStack(Stack):
                     for key in (PUSH_APNS_APPLICATION_ARN_CONTEXT_KEY, PUSH_FCM_APPLICATION_ARN_CONTEXT_KEY)
                 }
             ),
-            # The API never refers to the stream function, so this adds no cycle.
-            public_api_url=api.url,
+            # E-mails link to the web client's pages (deployment.WEB_CLIENT_ROUTES).
+            public_web_url=web.url,
             notification_settings_url=self.node.try_get_context(NOTIFICATION_SETTINGS_URL_CONTEXT_KEY)
-            or DEFAULT_NOTIFICATION_SETTINGS_URL,
+            or f"{web.url}{WEB_CLIENT_ROUTES.settings}",
         )
         notifications.grant_device_registration(api.function)
         # On-demand translation (API) and auto-translation for foreign recipients (stream).
@@ -104,9 +139,16 @@ class MessageCenterStack(Stack):
             layer=layer,
             mail=mail,
         )
+        CfnOutput(self, "WebUrl", value=web.url, description="The web client (and the API under /messaging/)")
         CfnOutput(self, "ApiUrl", value=api.url, description="Base URL of the HTTP API")
         CfnOutput(self, "UserPoolId", value=identity.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=identity.client.user_pool_client_id)
+        CfnOutput(
+            self,
+            "WebClientId",
+            value=identity.web_client.user_pool_client_id,
+            description="App client of the web client (SRP, or authorization code with PKCE)",
+        )
         CfnOutput(self, "TableName", value=storage.table.table_name)
         CfnOutput(
             self,
@@ -145,3 +187,9 @@ class MessageCenterStack(Stack):
             value=inbound_mail.dead_letter_queue.queue_url,
             description="SES events of inbound mail the function failed on after retries (mail not delivered)",
         )
+
+
+def _origin(url: str) -> str:
+    """``https://host/path`` -> ``https://host`` (a Content-Security-Policy source)."""
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"

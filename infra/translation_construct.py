@@ -20,6 +20,7 @@ from aws_cdk import Acknowledgment, Validations
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
+from message_center.deployment import Env
 
 from infra import constants
 
@@ -54,9 +55,9 @@ class TranslationSettings:
     @property
     def environment(self) -> dict[str, str]:
         variables = {
-            "TRANSLATION_PROVIDERS": ",".join(self.providers),
-            "GOOGLE_TRANSLATE_SECRET_ARN": self.google_secret_arn,
-            "DEEPL_SECRET_ARN": self.deepl_secret_arn,
+            Env.TRANSLATION_PROVIDERS: ",".join(self.providers),
+            Env.GOOGLE_TRANSLATE_SECRET_ARN: self.google_secret_arn,
+            Env.DEEPL_SECRET_ARN: self.deepl_secret_arn,
         }
         return {name: value for name, value in variables.items() if value}
 

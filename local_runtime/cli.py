@@ -19,7 +19,10 @@ import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from message_center.adapters.cognito import Invitations
 
 _ROOT = Path(__file__).resolve().parent.parent
 EXIT_ERROR = 1
@@ -148,8 +151,10 @@ def _build_parser() -> argparse.ArgumentParser:
             "table. "
             "Loading the same file twice changes nothing. With --local, target the running local stack; "
             "otherwise the AWS account of your normal AWS environment/credentials, with the table and user "
-            "pool given here or in TABLE_NAME / USER_POOL_ID. An invalid document loads nothing and exits "
-            "with status 2."
+            "pool given here or in TABLE_NAME / USER_POOL_ID. On AWS each new user gets Cognito's invitation "
+            "e-mail (login, temporary password, the web client's address) and chooses a password at the "
+            "first sign-in; locally every user gets the local password instead. An invalid document loads "
+            "nothing and exits with status 2."
         ),
     )
     load.add_argument("file", type=Path, metavar="FILE", help="the directory JSON document")
@@ -159,6 +164,19 @@ def _build_parser() -> argparse.ArgumentParser:
         "--local",
         action="store_true",
         help="load into the running local stack (and set the local dev password)",
+    )
+    load.add_argument(
+        "--invite",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="have Cognito e-mail each new user an invitation with a temporary password "
+        "(default: on for AWS, off with --local)",
+    )
+    load.add_argument(
+        "--resend-invitations",
+        action="store_true",
+        help="also invite again, with a new temporary password, the users who have never signed in "
+        "(e.g. their temporary password expired, or they were loaded with --no-invite)",
     )
     load.set_defaults(run=_directory_load)
     return parser
@@ -248,6 +266,7 @@ def _banner(running: Any, users: list[Any], state_file: Path, stream: str = "", 
     lines = [
         "Message Center local runtime",
         "",
+        f"  Web client  {running.api_url}/   (sign in with a demo login below and its password)",
         f"  API         {running.api_url}",
         f"  Swagger UI  {running.api_url}/swagger",
         f"  AWS (moto)  {running.aws_endpoint_url}  region {running.region}, table {running.table_name}",
@@ -393,7 +412,9 @@ def _local_target(aws_port: int | None) -> tuple[str, str, Any]:
 def _directory_load(arguments: argparse.Namespace) -> int:
     import os
 
+    from message_center.deployment import Env
     from message_center.services.directory import DirectoryDocumentError
+    from message_center.settings import DirectorySettings
 
     from local_runtime import emulator
     from local_runtime.directory import load_directory, read_directory, set_dev_passwords
@@ -416,17 +437,28 @@ def _directory_load(arguments: argparse.Namespace) -> int:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_ERROR
         endpoint_url, region, resources = local
-        os.environ.update(emulator.handler_environment(endpoint_url, region, resources))
-    if arguments.table:
-        os.environ["TABLE_NAME"] = arguments.table
-    if arguments.user_pool_id:
-        os.environ["USER_POOL_ID"] = arguments.user_pool_id
-    if not os.environ.get("USER_POOL_ID"):
-        print("error: give --user-pool-id (or set USER_POOL_ID), or use --local", file=sys.stderr)
-        return EXIT_INVALID
+        settings = emulator.function_settings(endpoint_url, region, resources, api_url="").directory
+    else:
+        table = arguments.table or os.environ.get(Env.TABLE_NAME)
+        user_pool_id = arguments.user_pool_id or os.environ.get(Env.USER_POOL_ID)
+        stack_region = os.environ.get(Env.REGION) or os.environ.get(Env.DEFAULT_REGION)
+        if not table or not user_pool_id:
+            print(
+                "error: give --table and --user-pool-id (or set TABLE_NAME and USER_POOL_ID), or use --local",
+                file=sys.stderr,
+            )
+            return EXIT_INVALID
+        if not stack_region:
+            print("error: set AWS_REGION (or AWS_DEFAULT_REGION) to the stack's region", file=sys.stderr)
+            return EXIT_INVALID
+        settings = DirectorySettings(table_name=table, user_pool_id=user_pool_id, region=stack_region)
 
+    invitations = directory_invitations(arguments)
+    if invitations is None:
+        print("error: --resend-invitations cannot be combined with --no-invite", file=sys.stderr)
+        return EXIT_INVALID
     try:
-        report = load_directory(document)
+        report = load_directory(document, settings, invitations)
     except DirectoryDocumentError as error:
         print(f"error: {arguments.file} is not a valid directory document; nothing was loaded:", file=sys.stderr)
         for problem in error.problems:
@@ -435,12 +467,31 @@ def _directory_load(arguments: argparse.Namespace) -> int:
     if local is not None:
         endpoint_url, region, resources = local
         set_dev_passwords(endpoint_url, region, resources, [str(user["login"]) for user in document["users"]])
-    target = "the local stack" if local else f"table {os.environ.get('TABLE_NAME', 'MessageCenter')}"
+    target = "the local stack" if local else f"table {settings.table_name}"
     print(
-        f"Loaded into {target} (user pool {os.environ['USER_POOL_ID']}): "
+        f"Loaded into {target} (user pool {settings.user_pool_id}): "
         f"users {report.users}, offers {report.offers}, orders {report.orders}."
     )
+    print(_INVITATION_SUMMARY[invitations.value])
     return 0
+
+
+_INVITATION_SUMMARY = {
+    "suppress": "Invitations: none sent.",
+    "new-users": "Invitations: Cognito e-mailed each new user a temporary password.",
+    "resend": "Invitations: Cognito e-mailed each new user, and each user who never signed in, a temporary password.",
+}
+
+
+def directory_invitations(arguments: argparse.Namespace) -> Invitations | None:
+    """What ``directory load`` asks Cognito to send: invitations by default on AWS, none with
+    ``--local`` (local users get the development password); None for contradicting options."""
+    from message_center.adapters.cognito import Invitations
+
+    invite = not arguments.local if arguments.invite is None else arguments.invite
+    if arguments.resend_invitations:
+        return Invitations.RESEND if arguments.invite is not False else None
+    return Invitations.NEW_USERS if invite else Invitations.SUPPRESS
 
 
 if __name__ == "__main__":

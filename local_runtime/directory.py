@@ -12,7 +12,9 @@ from local_runtime import emulator
 from local_runtime.emulator import Resources
 
 if TYPE_CHECKING:
+    from message_center.adapters.cognito import Invitations
     from message_center.services.directory import LoadReport
+    from message_center.settings import DirectorySettings
 
 DEMO_DIRECTORY = Path(__file__).with_name("demo_directory.json")
 # Every user seeded into the LOCAL runtime gets this password (documented in ``serve``'s banner);
@@ -36,23 +38,24 @@ def read_directory(path: Path) -> dict[str, Any]:
     return document
 
 
-def load_directory(document: Mapping[str, Any]) -> LoadReport:
-    """Load ``document`` with the shared package's directory service, configured from the
-    environment (``Settings()``). Raises ``DirectoryDocumentError`` for an invalid document."""
-    # Imported here, not at the top: the services' module-level Powertools loggers take their
-    # service name from the environment when first imported, which must be after the local runtime
-    # has set it (as Lambda sets it before the handler is imported).
-    from message_center.composition import build_directory_service
-    from message_center.settings import Settings
+def load_directory(
+    document: Mapping[str, Any], settings: DirectorySettings, invitations: Invitations | None = None
+) -> LoadReport:
+    """Load ``document`` with the shared package's directory service into the table and user pool
+    ``settings`` name (``invitations``: whether Cognito e-mails new users; default not). Raises
+    ``DirectoryDocumentError`` for an invalid document."""
+    from message_center.composition import directory_service
 
-    return build_directory_service(Settings()).load(document)
+    return directory_service(settings, invitations=invitations).load(document)
 
 
-def seed_directory(path: Path, endpoint_url: str, region: str, resources: Resources) -> list[str]:
-    """Load the directory at ``path`` into the running emulator (whose settings are already in the
-    environment) and give every user the local dev password. Returns the loaded logins."""
+def seed_directory(
+    path: Path, endpoint_url: str, region: str, resources: Resources, settings: DirectorySettings
+) -> list[str]:
+    """Load the directory at ``path`` into the running emulator and give every user the local dev
+    password. Returns the loaded logins."""
     document = read_directory(path)
-    load_directory(document)
+    load_directory(document, settings)
     logins = [str(user["login"]) for user in document.get("users", [])]
     set_dev_passwords(endpoint_url, region, resources, logins)
     return logins

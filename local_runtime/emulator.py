@@ -11,8 +11,20 @@ from typing import Any
 import boto3
 import requests
 from botocore.config import Config
-from message_center.data.bucket_layout import UPLOAD_EXPIRY_DAYS, UPLOAD_PREFIX
+from message_center.data.bucket_layout import (
+    STORED_DUPLICATE_EXPIRY_DAYS,
+    STORED_PREFIX,
+    UPLOAD_EXPIRY_DAYS,
+    UPLOAD_PREFIX,
+)
 from message_center.data.schema import create_table_request
+from message_center.deployment import (
+    IDEMPOTENCY_KEY_ATTRIBUTE,
+    IDEMPOTENCY_TTL_ATTRIBUTE,
+    INBOUND_MAIL,
+    WEB_CLIENT_ROUTES,
+)
+from message_center.settings import ApiSettings, DirectorySettings, InboundMailSettings, StreamSettings
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from local_runtime import moto_fixes
@@ -24,12 +36,9 @@ DEFAULT_TABLE_NAME = "MessageCenter"
 DEFAULT_ATTACHMENTS_BUCKET = "message-center-attachments-local"
 # Raw inbound mail, as SES's S3 action stores it (here: the local SMTP server), under this prefix.
 DEFAULT_INBOUND_MAIL_BUCKET = "message-center-inbound-mail-local"
-INBOUND_MAIL_PREFIX = "inbound/"
-INBOUND_MAIL_EXPIRY_DAYS = 30  # as infra/constants.py INBOUND_MAIL_RETENTION
-# Powertools idempotency records of the notification channels (Powertools' default key and TTL names).
+INBOUND_MAIL_PREFIX = INBOUND_MAIL.prefix
+# Powertools idempotency records of the notification channels.
 IDEMPOTENCY_TABLE_NAME = "MessageCenterIdempotency"
-IDEMPOTENCY_KEY = "id"
-IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
 # Domain of the masked relay addresses; verified in SES (moto refuses to send from unverified sources).
 RELAY_DOMAIN = "relay.message-center.test"
 # HMAC key of the signed reply addresses.
@@ -37,8 +46,6 @@ MAIL_TOKEN_SECRET_NAME = "message-center/mail-token-key"  # noqa: S105  # a name
 # SNS mobile push platform applications, with dummy credentials (the emulator accepts any).
 APNS_APPLICATION_NAME = "message-center-apns"
 FCM_APPLICATION_NAME = "message-center-fcm"
-# Under the local gateway: where the e-mails' "notification settings" link points.
-NOTIFICATION_SETTINGS_PATH = "/_local/settings"
 USER_POOL_NAME = "message-center-local"
 USER_POOL_CLIENT_NAME = "message-center-local-api"
 # How a client must be configured for its presigned URLs to reach the emulator (see s3_client).
@@ -116,8 +123,9 @@ def _ensure_free(host: str, port: int) -> None:
         probe.bind((host, port))
 
 
-def client(service: str, endpoint_url: str, region: str) -> Any:
-    """A boto3 client for the emulator, independent of the caller's AWS configuration."""
+def client(service: str, endpoint_url: str | None, region: str) -> Any:
+    """A boto3 client for the emulator, independent of the caller's AWS configuration
+    (``endpoint_url`` None: moto mocking this process, as in the tests)."""
     return boto3.session.Session(
         aws_access_key_id=DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=DUMMY_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
@@ -126,7 +134,7 @@ def client(service: str, endpoint_url: str, region: str) -> Any:
     ).client(service, endpoint_url=endpoint_url)  # type: ignore[call-overload]  # service chosen at run time
 
 
-def s3_client(endpoint_url: str, region: str) -> Any:
+def s3_client(endpoint_url: str | None, region: str) -> Any:
     """An S3 client whose presigned URLs work against the emulator.
 
     SigV4 and path-style addressing (``http://host:port/bucket/key``): the emulator answers on one
@@ -143,7 +151,8 @@ def s3_client(endpoint_url: str, region: str) -> Any:
 
 # What the deployed bucket has (infra/attachments_construct.py; tests/infra compare the two).
 def attachments_lifecycle_configuration() -> dict[str, Any]:
-    """Unused uploads expire; incomplete multipart uploads are aborted after a day."""
+    """Unused uploads (and their replaced versions and delete markers) expire; duplicate stored
+    copies expire once noncurrent; incomplete multipart uploads are aborted after a day."""
     return {
         "Rules": [
             {
@@ -151,6 +160,19 @@ def attachments_lifecycle_configuration() -> dict[str, Any]:
                 "Filter": {"Prefix": UPLOAD_PREFIX},
                 "Status": "Enabled",
                 "Expiration": {"Days": UPLOAD_EXPIRY_DAYS},
+                "NoncurrentVersionExpiration": {"NoncurrentDays": UPLOAD_EXPIRY_DAYS},
+            },
+            {
+                "ID": "remove-expired-upload-delete-markers",
+                "Filter": {"Prefix": UPLOAD_PREFIX},
+                "Status": "Enabled",
+                "Expiration": {"ExpiredObjectDeleteMarker": True},
+            },
+            {
+                "ID": "expire-duplicate-stored-copies",
+                "Filter": {"Prefix": STORED_PREFIX},
+                "Status": "Enabled",
+                "NoncurrentVersionExpiration": {"NoncurrentDays": STORED_DUPLICATE_EXPIRY_DAYS},
             },
             {
                 "ID": "abort-incomplete-multipart-uploads",
@@ -176,7 +198,7 @@ def attachments_cors_configuration() -> dict[str, Any]:
     }
 
 
-def _private_bucket(endpoint_url: str, region: str, bucket: str) -> Any:
+def _private_bucket(endpoint_url: str | None, region: str, bucket: str) -> Any:
     """Create ``bucket`` like the stack does: no public access, encrypted at rest. Returns the client."""
     s3 = s3_client(endpoint_url, region)
     location = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
@@ -199,14 +221,16 @@ def _private_bucket(endpoint_url: str, region: str, bucket: str) -> Any:
     return s3
 
 
-def provision_attachments_bucket(endpoint_url: str, region: str, bucket: str) -> None:
-    """The attachments bucket: private, encrypted, with the deployed lifecycle rules and CORS."""
+def provision_attachments_bucket(endpoint_url: str | None, region: str, bucket: str) -> None:
+    """The attachments bucket: private, encrypted, versioned (a message copies the checked
+    version of an upload), with the deployed lifecycle rules and CORS."""
     s3 = _private_bucket(endpoint_url, region, bucket)
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     s3.put_bucket_lifecycle_configuration(Bucket=bucket, LifecycleConfiguration=attachments_lifecycle_configuration())
     s3.put_bucket_cors(Bucket=bucket, CORSConfiguration=attachments_cors_configuration())
 
 
-def provision_inbound_mail_bucket(endpoint_url: str, region: str, bucket: str) -> None:
+def provision_inbound_mail_bucket(endpoint_url: str | None, region: str, bucket: str) -> None:
     """The bucket SES's S3 action writes raw inbound mail to: private, encrypted, raw mail expiring."""
     s3 = _private_bucket(endpoint_url, region, bucket)
     s3.put_bucket_lifecycle_configuration(
@@ -217,7 +241,7 @@ def provision_inbound_mail_bucket(endpoint_url: str, region: str, bucket: str) -
                     "ID": "expire-raw-inbound-mail",
                     "Filter": {"Prefix": INBOUND_MAIL_PREFIX},
                     "Status": "Enabled",
-                    "Expiration": {"Days": INBOUND_MAIL_EXPIRY_DAYS},
+                    "Expiration": {"Days": INBOUND_MAIL.retention_days},
                 }
             ]
         },
@@ -225,15 +249,19 @@ def provision_inbound_mail_bucket(endpoint_url: str, region: str, bucket: str) -
 
 
 def provision(
-    endpoint_url: str,
+    endpoint_url: str | None,
     region: str,
-    table_name: str,
+    table_name: str = DEFAULT_TABLE_NAME,
     attachments_bucket: str = DEFAULT_ATTACHMENTS_BUCKET,
     inbound_mail_bucket: str = DEFAULT_INBOUND_MAIL_BUCKET,
+    *,
+    mail_token_key: str | None = None,
 ) -> Resources:
     """Create everything the functions use: the table, the attachments bucket, the inbound mail
     bucket, the Cognito user pool with its app client, and the notification resources (see
-    ``provision_notifications``)."""
+    ``provision_notifications``). The one provisioning routine: ``serve`` runs it against the
+    emulator, the tests and the benchmarks against moto in their own process (``endpoint_url``
+    None)."""
     client("dynamodb", endpoint_url, region).create_table(**create_table_request(table_name))
     provision_attachments_bucket(endpoint_url, region, attachments_bucket)
     provision_inbound_mail_bucket(endpoint_url, region, inbound_mail_bucket)
@@ -261,14 +289,16 @@ def provision(
         UserPoolId=pool["Id"],
         ClientName=USER_POOL_CLIENT_NAME,
         GenerateSecret=False,
-        # The deployed client allows SRP only; locally `message-center token` signs in with the admin flow.
+        # The deployed client allows SRP only; locally `message-center token` signs in with the admin flow,
+        # and the web client with USER_PASSWORD_AUTH: moto accepts any SRP password proof (local_runtime.web).
         ExplicitAuthFlows=[
             "ALLOW_USER_SRP_AUTH",
+            "ALLOW_USER_PASSWORD_AUTH",
             "ALLOW_ADMIN_USER_PASSWORD_AUTH",
             "ALLOW_REFRESH_TOKEN_AUTH",
         ],
     )["UserPoolClient"]
-    notifications = provision_notifications(endpoint_url, region)
+    notifications = provision_notifications(endpoint_url, region, mail_token_key=mail_token_key)
     return Resources(
         table_name,
         pool["Id"],
@@ -279,7 +309,9 @@ def provision(
     )
 
 
-def provision_notifications(endpoint_url: str, region: str) -> dict[str, str]:
+def provision_notifications(
+    endpoint_url: str | None, region: str, *, mail_token_key: str | None = None
+) -> dict[str, str]:
     """The notification pipeline's resources; returns the matching ``Resources`` fields.
 
     - the Powertools idempotency table (``id`` key, TTL on ``expiration``, on demand);
@@ -291,8 +323,8 @@ def provision_notifications(endpoint_url: str, region: str) -> dict[str, str]:
     dynamodb.create_table(
         TableName=IDEMPOTENCY_TABLE_NAME,
         BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": IDEMPOTENCY_KEY, "AttributeType": "S"}],
-        KeySchema=[{"AttributeName": IDEMPOTENCY_KEY, "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": IDEMPOTENCY_KEY_ATTRIBUTE, "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": IDEMPOTENCY_KEY_ATTRIBUTE, "KeyType": "HASH"}],
     )
     dynamodb.update_time_to_live(
         TableName=IDEMPOTENCY_TABLE_NAME,
@@ -302,7 +334,7 @@ def provision_notifications(endpoint_url: str, region: str) -> dict[str, str]:
     secret = client("secretsmanager", endpoint_url, region).create_secret(
         Name=MAIL_TOKEN_SECRET_NAME,
         Description="HMAC key of the signed reply addresses (local runtime: random per start)",
-        SecretString=secrets.token_urlsafe(48),  # 64 characters
+        SecretString=mail_token_key or secrets.token_urlsafe(48),  # 64 characters
     )
     sns = client("sns", endpoint_url, region)
     apns = sns.create_platform_application(
@@ -411,34 +443,62 @@ def issue_tokens(endpoint_url: str, region: str, resources: Resources, login: st
     return tokens
 
 
-def handler_environment(
-    endpoint_url: str, region: str, resources: Resources, api_url: str | None = None
-) -> dict[str, str]:
-    """The environment the deployed functions get from the stack, pointed at the emulator.
+@dataclass(frozen=True)
+class FunctionSettings:
+    """Each function's settings, naming the emulator's resources (as the stack names the real ones)."""
 
-    ``api_url`` is the local gateway's URL (known once it is bound): e-mails link to it.
+    api: ApiSettings
+    stream: StreamSettings
+    inbound_mail: InboundMailSettings
+    directory: DirectorySettings
+
+
+def function_settings(
+    endpoint_url: str | None,
+    region: str,
+    resources: Resources,
+    api_url: str,
+    *,
+    translation_providers: str = "dev",
+) -> FunctionSettings:
+    """The settings the deployed functions get from the stack, pointed at the emulator.
+
+    ``endpoint_url``: the emulator's URL (None: moto in this process, as the tests run it).
+    ``api_url`` is the local gateway's URL (known once it is bound): it serves the web client at
+    ``/`` as well, so e-mails link to it (``PUBLIC_WEB_URL``).
     """
-    environment = {
-        **DUMMY_CREDENTIALS,
-        "AWS_ENDPOINT_URL": endpoint_url,
-        "AWS_REGION": region,
-        "AWS_DEFAULT_REGION": region,
-        "TABLE_NAME": resources.table_name,
-        "USER_POOL_ID": resources.user_pool_id,
-        "USER_POOL_CLIENT_ID": resources.user_pool_client_id,
-        "ATTACHMENTS_BUCKET": resources.attachments_bucket,
-        "IDEMPOTENCY_TABLE_NAME": resources.idempotency_table_name,
-        "RELAY_DOMAIN": resources.relay_domain,
-        "MAIL_TOKEN_SECRET_ARN": resources.mail_token_secret_arn,
-        "PUSH_APNS_APPLICATION_ARN": resources.push_apns_application_arn,
-        "PUSH_FCM_APPLICATION_ARN": resources.push_fcm_application_arn,
-        "INBOUND_MAIL_BUCKET": resources.inbound_mail_bucket,
-        "INBOUND_MAIL_PREFIX": INBOUND_MAIL_PREFIX,
+    core: dict[str, Any] = {"region": region, "aws_endpoint_url": endpoint_url, "table_name": resources.table_name}
+    push: dict[str, Any] = {
+        "push_apns_application_arn": resources.push_apns_application_arn,
+        "push_fcm_application_arn": resources.push_fcm_application_arn,
     }
-    if api_url is not None:
-        environment["PUBLIC_API_URL"] = api_url
-        environment["NOTIFICATION_SETTINGS_URL"] = f"{api_url}{NOTIFICATION_SETTINGS_PATH}"
-    return environment
+    replies: dict[str, Any] = {
+        "relay_domain": resources.relay_domain,
+        "mail_token_secret_id": resources.mail_token_secret_arn,
+    }
+    return FunctionSettings(
+        api=ApiSettings(
+            **core, **push, attachments_bucket=resources.attachments_bucket, translation_providers=translation_providers
+        ),
+        stream=StreamSettings(
+            **core,
+            **push,
+            **replies,
+            translation_providers=translation_providers,
+            idempotency_table_name=resources.idempotency_table_name,
+            # The gateway serves the web client at / (same origin as the API).
+            public_web_url=api_url,
+            notification_settings_url=f"{api_url}{WEB_CLIENT_ROUTES.settings}",
+        ),
+        inbound_mail=InboundMailSettings(
+            **core,
+            **replies,
+            attachments_bucket=resources.attachments_bucket,
+            inbound_mail_bucket=resources.inbound_mail_bucket,
+            inbound_mail_prefix=INBOUND_MAIL_PREFIX,
+        ),
+        directory=DirectorySettings(**core, user_pool_id=resources.user_pool_id),
+    )
 
 
 def moto_data(endpoint_url: str, timeout: float = 10.0) -> dict[str, Any]:

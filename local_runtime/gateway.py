@@ -31,6 +31,17 @@ _logger = logging.getLogger(__name__)
 
 LambdaHandler = Callable[[dict[str, Any], Any], Any]
 LocalRoutes = Callable[["HttpRequest"], "HttpResponse"]
+
+
+class StaticSite(Protocol):
+    """What is served outside the API's routes (the web client): ``serves`` says whether it takes
+    a request that matched no route."""
+
+    def serves(self, request: HttpRequest) -> bool: ...
+
+    def handle(self, request: HttpRequest) -> HttpResponse: ...
+
+
 # Developer endpoints of the local runtime (outbox, push log...): never an API route.
 LOCAL_PREFIX = "/_local"
 
@@ -324,10 +335,11 @@ class LocalLambdaContext:
 class LocalGateway:
     """Serves the HTTP API on ``host:port`` (port 0: any free port) in a background thread.
 
-    ``handler`` may be given later (``gateway.handler = ...``), once the port is bound: the handler
-    must be imported after its environment, which names the gateway's URL, is set. ``local_routes``
-    answers every request under ``/_local/`` (the runtime's developer endpoints), before routing.
-    ``invoke_lock`` serialises invocations, also with other functions' given the same lock.
+        ``handler`` may be given later (``gateway.handler = ...``), once the port is bound: the handler
+        must be imported after its environment, which names the gateway's URL, is set. ``local_routes``
+        answers every request under ``/_local/`` (the runtime's developer endpoints), before routing.
+        ``invoke_lock`` serialises invocations, also with other functions' given the same lock.
+    ``static_site`` answers the requests it ``serves`` that match no route (the web client).
     """
 
     def __init__(
@@ -342,8 +354,10 @@ class LocalGateway:
         function_name: str = "message-center-api",
         local_routes: LocalRoutes | None = None,
         invoke_lock: threading.Lock | None = None,
+        static_site: StaticSite | None = None,
     ) -> None:
         self.handler = handler
+        self._static_site = static_site
         self._authorizer = authorizer
         self._routes = routes or RouteTable.default()
         self._host = host
@@ -392,6 +406,8 @@ class LocalGateway:
         request_id = new_request_id()
         started = time.monotonic()
         match = self._routes.match(request.method, request.raw_path)
+        if match is None and self._static_site is not None and self._static_site.serves(request):
+            return self._static_site.handle(request)
         response = self._handle(request, match, request_id) if match else gateway_error(404, "Not Found")
         response.headers.append(("apigw-requestid", request_id))
         # Route templates, not paths: paths and query strings may carry logins.

@@ -33,7 +33,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage, Message
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -404,7 +403,6 @@ class LocalEndpoints:
     ``GET /_local/outbox/<n>.eml``   e-mail ``n`` as sent (``message/rfc822``)
     ``GET /_local/push``             the push notifications published to devices (JSON list)
     ``GET /_local/dead-letters``     stream batches given up on (JSON list)
-    ``GET /_local/settings``         where the e-mails' "notification settings" link points
     """
 
     def __init__(
@@ -430,8 +428,6 @@ class LocalEndpoints:
             )
         if path == f"{LOCAL_PREFIX}/dead-letters":
             return _json(self._dead_letters())
-        if path == f"{LOCAL_PREFIX}/settings":
-            return _settings_page()
         if path in (f"{LOCAL_PREFIX}/outbox", f"{LOCAL_PREFIX}/push") or _EML_PATH.match(path):
             try:
                 self._outbox.sync()
@@ -461,17 +457,3 @@ class LocalEndpoints:
 def _json(document: Any) -> HttpResponse:
     body = json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")
     return HttpResponse(200, [("content-type", "application/json; charset=utf-8")], body)
-
-
-def _settings_page() -> HttpResponse:
-    text = (
-        "Notification settings are managed by the marketplace's web application. "
-        "In the local runtime this page only stands in for it, so that the link in e-mails leads somewhere."
-    )
-    body = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>Notification settings (local)</title>"
-        f"</head><body><h1>Notification settings</h1><p>{escape(text)}</p>"
-        f"<p><a href='{LOCAL_PREFIX}/outbox'>Outbox</a> · <a href='{LOCAL_PREFIX}/push'>Push log</a></p>"
-        "</body></html>"
-    ).encode()
-    return HttpResponse(200, [("content-type", "text/html; charset=utf-8")], body)

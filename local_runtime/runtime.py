@@ -11,12 +11,10 @@ From Python (end-to-end tests)::
     runtime.outbox.sync(); runtime.outbox.emails()   # or GET state.outbox_url
     runtime.stop()
 
-``start`` points this process's AWS environment (``AWS_ENDPOINT_URL``, dummy credentials, region,
-``TABLE_NAME``, ``USER_POOL_ID``, ``ATTACHMENTS_BUCKET``, ``INBOUND_MAIL_BUCKET``, ``PUBLIC_API_URL``...)
-at the emulator before importing the handlers, the way the stack configures the deployed functions; ``stop``
-restores it. Each ``start`` imports the handlers afresh (a cold start), so runtimes may follow one
-another in a process, but not overlap: the environment and the handlers' module state are
-process-wide.
+``start`` imports each handler afresh (a cold start) and installs its settings, naming the
+emulator's resources, into the handler's container (``emulator.function_settings``), the way the
+stack configures the deployed functions through their environment. Runtimes may follow one another
+in a process, but not overlap: the handlers' module state is process-wide.
 """
 
 from __future__ import annotations
@@ -30,16 +28,15 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from message_center.settings import get_settings
-
 from local_runtime import emulator, state
 from local_runtime.authorizer import JwksKeys, JwtAuthorizer, fetch_json
 from local_runtime.directory import DEMO_DIRECTORY, DEV_PASSWORD, seed_directory
-from local_runtime.gateway import LambdaHandler, LocalGateway
+from local_runtime.gateway import HttpRequest, HttpResponse, LambdaHandler, LocalGateway
 from local_runtime.outbox import LocalEndpoints, Outbox
 from local_runtime.smtp_server import DEFAULT_INBOUND_MAIL_HANDLER, LocalSmtpServer
 from local_runtime.state import RuntimeState
 from local_runtime.stream_poller import DEFAULT_STREAM_HANDLER, StreamPoller
+from local_runtime.web import COGNITO_PATH, WEB_DIST, CognitoProxy, WebClient, WebClientConfig
 
 _logger = logging.getLogger(__name__)
 
@@ -55,9 +52,9 @@ _POWERTOOLS_DEFAULTS = {
 def load_handler(spec: str) -> LambdaHandler:
     """Import ``"package.module:function"`` afresh, like a Lambda cold start.
 
-    The handler's package (``functions.api`` for ``functions.api.handler``) is re-imported and the
-    shared settings cache cleared, so cold-start state (settings, clients, table bindings) built
-    for an earlier runtime in this process is not reused against this runtime's emulator.
+    The handler's package (``functions.api`` for ``functions.api.handler``) is re-imported, so
+    cold-start state (settings, clients, table bindings) built for an earlier runtime in this
+    process is not reused against this runtime's emulator.
     """
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
@@ -65,7 +62,6 @@ def load_handler(spec: str) -> LambdaHandler:
     package = module_name.rpartition(".")[0] or module_name
     for name in [name for name in sys.modules if name == package or name.startswith(f"{package}.")]:
         del sys.modules[name]
-    get_settings.cache_clear()
     handler: LambdaHandler = getattr(importlib.import_module(module_name), attribute)
     return handler
 
@@ -98,13 +94,15 @@ class LocalRuntime:
         outbox_dir: Path | None = None,
         smtp_port: int | None = 0,
         inbound_mail_handler: LambdaHandler | str | None = DEFAULT_INBOUND_MAIL_HANDLER,
+        web_dist: Path = WEB_DIST,
     ) -> None:
         """``stream_handler``: what the stream poller invokes (None: no poller; a module path that
         does not exist yet: no poller, with a warning). ``outbox_dir``: where each e-mail sent is
         written as an .eml file (default: ``outbox/`` next to ``state_file``; none without one).
         ``smtp_port``: the local SMTP server's port (0: any free port; None: no SMTP server).
         ``inbound_mail_handler``: what it invokes with each received mail (None, or a module path
-        that does not exist yet: mail is stored in the inbound bucket only, with a warning)."""
+        that does not exist yet: mail is stored in the inbound bucket only, with a warning).
+        ``web_dist``: the built web client served at ``/`` (see ``local_runtime.web``)."""
         self._port = port
         self._host = host
         self._region = region
@@ -119,6 +117,7 @@ class LocalRuntime:
         self._outbox_dir = outbox_dir
         self._smtp_port = smtp_port
         self._inbound_mail_handler = inbound_mail_handler
+        self._web_dist = web_dist
         self._smtp: LocalSmtpServer | None = None
         # Why received mail reaches no handler, when it does not (shown in the serve banner).
         self.inbound_mail_off_reason: str | None = None
@@ -133,6 +132,7 @@ class LocalRuntime:
         # Why there is no stream poller, when there is none (shown in the serve banner).
         self.stream_poller_off_reason: str | None = None
         self._state: RuntimeState | None = None
+        self._settings: emulator.FunctionSettings | None = None
         self._saved_environment: dict[str, str | None] = {}
         self.seeded_logins: list[str] = []
 
@@ -180,27 +180,35 @@ class LocalRuntime:
         )
         self._outbox = Outbox(emulator.SentMessages(), self._outbox_dir)
         self._outbox.clear_folder()
+        local_endpoints = LocalEndpoints(self._outbox, self.dead_letters).handle
+        cognito_proxy = CognitoProxy(endpoint_url, self._region)
+
+        def local_routes(request: HttpRequest) -> HttpResponse:
+            if request.raw_path == COGNITO_PATH:
+                return cognito_proxy.handle(request)
+            return local_endpoints(request)
+
+        web_config = WebClientConfig(resources.user_pool_id, resources.user_pool_client_id, self._region)
         self._gateway = LocalGateway(
             None,
             authorizer,
             host=self._host,
             port=self._port,
             region=self._region,
-            local_routes=LocalEndpoints(self._outbox, self.dead_letters).handle,
+            local_routes=local_routes,
             invoke_lock=self._invoke_lock,
+            static_site=WebClient(web_config, self._web_dist),
         )
         # Bound, not yet serving: the handlers' environment names the API's URL (links in e-mails).
         api_port = self._gateway.bind()
         api_url = f"http://{self._host}:{api_port}"
-        self._apply_environment(
-            {
-                **emulator.handler_environment(endpoint_url, self._region, resources, api_url),
-                **{name: os.environ.get(name) or value for name, value in _POWERTOOLS_DEFAULTS.items()},
-            }
-        )
+        self._apply_environment({name: os.environ.get(name) or value for name, value in _POWERTOOLS_DEFAULTS.items()})
+        self._settings = emulator.function_settings(endpoint_url, self._region, resources, api_url)
         if self._directory is not None:
-            self.seeded_logins = seed_directory(self._directory, endpoint_url, self._region, resources)
-        self._gateway.handler = self._load(self._handler)
+            self.seeded_logins = seed_directory(
+                self._directory, endpoint_url, self._region, resources, self._settings.directory
+            )
+        self._gateway.handler = self._load(self._handler, self._settings.api)
         self._start_stream_poller(endpoint_url, resources.table_name)
         self._gateway.start()
         smtp_port = self._start_smtp_server(endpoint_url, resources)
@@ -241,7 +249,7 @@ class LocalRuntime:
             endpoint_url,
             self._region,
             table_name,
-            self._load(spec),
+            self._load(spec, self.settings.stream),
             after_batch=outbox.sync,
             housekeeping=emulator.housekeeping,
             invoke_lock=self._invoke_lock,
@@ -260,12 +268,12 @@ class LocalRuntime:
             self.inbound_mail_off_reason = f"{spec.partition(':')[0]} does not exist yet"
             _logger.warning("no inbound mail handler (%s): received mail is only stored in S3", spec)
         else:
-            handler = self._load(spec)
+            handler = self._load(spec, self.settings.inbound_mail)
         self._smtp = LocalSmtpServer(
             endpoint_url,
             self._region,
             resources.inbound_mail_bucket,
-            os.environ.get("RELAY_DOMAIN") or resources.relay_domain,
+            resources.relay_domain,
             handler,
             host=self._host,
             port=self._smtp_port,
@@ -274,14 +282,27 @@ class LocalRuntime:
         )
         return self._smtp.start()
 
+    @property
+    def settings(self) -> emulator.FunctionSettings:
+        """Each function's settings in this runtime (once started)."""
+        if self._settings is None:
+            raise RuntimeError("the local runtime is not running")
+        return self._settings
+
     @staticmethod
-    def _load(handler: LambdaHandler | str) -> LambdaHandler:
+    def _load(handler: LambdaHandler | str, settings: Any) -> LambdaHandler:
+        """Import a handler afresh and install its settings (a handler given as a function is
+        used as it is)."""
         if not isinstance(handler, str):
             return handler
         try:
-            return load_handler(handler)
+            loaded = load_handler(handler)
         except ImportError as error:
             raise ImportError(f"cannot import the handler {handler}: {error}") from error
+        container = getattr(sys.modules[handler.partition(":")[0]], "container", None)
+        if container is not None:
+            container.install(settings)
+        return loaded
 
     def stop(self) -> None:
         """Stop everything started so far and restore the process environment (idempotent)."""
@@ -299,6 +320,7 @@ class LocalRuntime:
         self._emulator.stop()
         self._restore_environment()
         self._state = None
+        self._settings = None
 
     def token(self, login: str, *, kind: str = "access") -> str:
         """A fresh ``access`` (default) or ``id`` token for a seeded user."""

@@ -43,6 +43,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from message_center.deployment import INBOUND_MAIL, INBOUND_MAIL_FUNCTION
 
 from local_runtime import emulator
 from local_runtime.gateway import ACCOUNT_ID, LambdaHandler, LocalLambdaContext
@@ -51,10 +52,10 @@ _logger = logging.getLogger(__name__)
 
 DEFAULT_SMTP_PORT = 2525
 DEFAULT_INBOUND_MAIL_HANDLER = "functions.inbound_mail.handler:lambda_handler"
-FUNCTION_NAME = "message-center-inbound-mail"
-FUNCTION_TIMEOUT_SECONDS = 60.0  # infra/constants.py INBOUND_MAIL_TIMEOUT
-FUNCTION_MEMORY_MB = 1024  # infra/constants.py INBOUND_MAIL_MEMORY_MB
-MAX_MESSAGE_BYTES = 40 * 1024 * 1024  # SES's limit for received mail, headers included
+FUNCTION_NAME = INBOUND_MAIL_FUNCTION.name
+FUNCTION_TIMEOUT_SECONDS = float(INBOUND_MAIL_FUNCTION.timeout_seconds)
+FUNCTION_MEMORY_MB = INBOUND_MAIL_FUNCTION.memory_mb
+MAX_MESSAGE_BYTES = INBOUND_MAIL.max_message_bytes
 VERDICTS_HEADER = "X-Local-Verdicts"
 VERDICT_NAMES = ("spam", "virus", "spf", "dkim", "dmarc")
 VERDICT_STATUSES = frozenset({"PASS", "FAIL", "GRAY", "PROCESSING_FAILED"})

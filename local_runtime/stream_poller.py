@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
+from message_center.deployment import STREAM_FUNCTION, STREAM_SOURCE
 
 from local_runtime import emulator
 from local_runtime.gateway import ACCOUNT_ID, LambdaHandler, LocalLambdaContext
@@ -37,16 +38,16 @@ from local_runtime.gateway import ACCOUNT_ID, LambdaHandler, LocalLambdaContext
 _logger = logging.getLogger(__name__)
 
 DEFAULT_STREAM_HANDLER = "functions.stream.handler:lambda_handler"
-FUNCTION_NAME = "message-center-stream"
-BATCH_SIZE = 25
+FUNCTION_NAME = STREAM_FUNCTION.name
+# The deployed event source mapping's settings, the very object infra/ reads.
+SOURCE = STREAM_SOURCE
+BATCH_SIZE = SOURCE.batch_size
 POLL_INTERVAL_SECONDS = 0.2
-MAX_RETRY_ATTEMPTS = 5
+MAX_RETRY_ATTEMPTS = SOURCE.retry_attempts
 RETRY_BACKOFF_SECONDS = 0.2  # doubled per retry ...
 RETRY_BACKOFF_CAP_SECONDS = 2.0  # ... up to this
 # The deployed mapping's filter criteria (Lambda event filtering syntax): only new message copies.
-FILTER_PATTERNS: tuple[Mapping[str, Any], ...] = (
-    {"eventName": ["INSERT"], "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "MBOX#"}]}}}},
-)
+FILTER_PATTERNS: tuple[Mapping[str, Any], ...] = (SOURCE.filter_pattern,)
 # GetRecords page size (the service's maximum); batches are cut from it.
 _RECORDS_PER_READ = 1000
 # Shards are looked up again this often (in polls), and at once when one closes.

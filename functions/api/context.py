@@ -2,30 +2,32 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import cast
 
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.exceptions import UnauthorizedError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponseHeader
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from message_center.api.contract import JSON_MEDIA_TYPE
-from message_center.composition import Services
+from message_center.composition import ApiServices, Container, api_services
+from message_center.deployment import METRICS_NAMESPACE, SERVICE_NAME
 from message_center.domain.models import Message
-from message_center.settings import get_settings
+from message_center.settings import ApiSettings
 from pydantic import BaseModel
 
 # Explicit, so that importing the handler before the environment is set (tests, tools) still
 # yields valid EMF; the stack sets the same values in POWERTOOLS_* variables.
-metrics = Metrics(namespace="MessageCenter", service="message-center")
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
+
+# The function's one cache: settings and services, built on the first request of a cold start.
+container: Container[ApiSettings, ApiServices] = Container(ApiSettings, api_services)
 
 
-@lru_cache(maxsize=1)
-def services() -> Services:
-    """Built on the first request of a cold start and reused while the container lives."""
-    return Services(get_settings())
+def services() -> ApiServices:
+    return container.get()
 
 
 def caller_id(router: Router) -> str:
@@ -43,6 +45,14 @@ def respond(model: BaseModel, status_code: int = 200, headers: dict[str, str] | 
     """A JSON response; the resolver serialises ``model`` by alias (camelCase) after validating it,
     and the handler labels it with the media type the client asked for."""
     return Response(status_code=status_code, content_type=JSON_MEDIA_TYPE, body=model, headers=headers)
+
+
+REPLAYED_HEADER_DOC: dict[str, OpenAPIResponseHeader] = {
+    "Idempotent-Replayed": {
+        "description": "`true` when an earlier request with the same Idempotency-Key stored the message.",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
 
 
 def replayed_header(replayed: bool) -> dict[str, str]:

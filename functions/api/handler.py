@@ -7,18 +7,22 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from message_center.api.contract import ACCEPTED_BODY_MEDIA_TYPES, JSON_MEDIA_TYPE, VND_MEDIA_TYPE
 
-from . import problems
-from .context import metrics
+from . import openapi, problems, request_body
+from .context import container, metrics
 from .routes import attachments, devices, messages, profile, threads
+
+# ``container``: the function's settings and services (tests and the local runtime install them).
+__all__ = ["app", "container", "lambda_handler"]
 
 logger = Logger()
 tracer = Tracer()
 
-app = APIGatewayHttpResolver(enable_validation=True)
+app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=request_body.parse_json)
 app.include_router(threads.router)
 app.include_router(messages.router)
 app.include_router(profile.router)
@@ -32,8 +36,16 @@ API_DESCRIPTION = (
     "(media type application/vnd.allegro.public.v1+json). Extensions: inbox filters, unread counts, "
     "the caller's profile and badge, Idempotency-Key on sends."
 )
+# Every operation needs the Cognito token that the gateway's JWT authorizer checks.
+app.configure_openapi(
+    title=API_TITLE,
+    version=API_VERSION,
+    description=API_DESCRIPTION,
+    security_schemes={"bearer": HTTPBearer(bearerFormat="JWT", description="A Cognito access or ID token")},
+    security=[{"bearer": []}],
+)
 # Served by the local runtime; the cloud HTTP API has no /swagger route.
-app.enable_swagger(path="/swagger", title=API_TITLE, version=API_VERSION, description=API_DESCRIPTION)
+app.enable_swagger(path="/swagger")
 
 
 @app.get("/openapi.json", include_in_schema=False)
@@ -44,26 +56,32 @@ def openapi_document():  # no return annotation: the generated document is not r
 
 @lru_cache(maxsize=1)
 def _openapi_json() -> str:
-    return app.get_openapi_json_schema(title=API_TITLE, version=API_VERSION, description=API_DESCRIPTION)
+    return openapi.as_served(app.get_openapi_json_schema())
 
 
 FORM_MEDIA_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+UNSUPPORTED_MEDIA_TYPE = "application/x-unsupported"
 
 
 def _normalise_media_type(event: dict[str, Any]) -> None:
-    """Structured bodies are JSON only. The marketplace's vendor media type is JSON, so the
-    validator may treat it as such; forms, which the validator would otherwise parse, are labelled
-    unsupported so that they get a 415. Other types reach the routes unchanged: the validator
-    refuses them on JSON routes, and an attachment upload is a file with its own type."""
+    """Structured bodies are JSON only, sent with their Content-Type. The marketplace's vendor
+    media type is JSON, so the validator may treat it as such (and a base64-encoded JSON body is
+    turned back into text); forms, which the validator would otherwise parse, and a body without
+    a Content-Type, which it would take for JSON, are labelled unsupported so that they get a 415.
+    Other types reach the routes unchanged: the validator refuses them on JSON routes, and an
+    attachment upload is a file with its own type (which it must name, too)."""
     headers = event.get("headers") or {}
     content_type = headers.get("content-type")
     if content_type is None:
+        if event.get("body"):
+            headers["content-type"] = UNSUPPORTED_MEDIA_TYPE
         return
     media_type = content_type.split(";")[0].strip().lower()
     if media_type in ACCEPTED_BODY_MEDIA_TYPES:
         headers["content-type"] = JSON_MEDIA_TYPE
+        request_body.decode_transport(event)
     elif media_type in FORM_MEDIA_TYPES:
-        headers["content-type"] = "application/x-unsupported"
+        headers["content-type"] = UNSUPPORTED_MEDIA_TYPE
 
 
 def _label_media_type(event: dict[str, Any], result: dict[str, Any]) -> None:
@@ -75,11 +93,25 @@ def _label_media_type(event: dict[str, Any], result: dict[str, Any]) -> None:
         headers["Content-Type"] = VND_MEDIA_TYPE
 
 
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """The Lambda entry point: no exception ever reaches API Gateway, which would answer a bare
+    ``Internal Server Error``; the client gets a problem document with the request id instead."""
+    try:
+        return _instrumented(event, context)
+    except Exception as error:  # only the instrumentation itself can fail here
+        return problems.unexpected_error_result(error, event)
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    _normalise_media_type(event)
-    result = app.resolve(event, context)
-    _label_media_type(event, result)
+def _instrumented(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # The resolver answers what goes wrong in a route; this catches what fails around it (an event
+    # of the wrong shape, building the response) before the tracer would log the error's message.
+    try:
+        _normalise_media_type(event)
+        result = app.resolve(event, context)
+        _label_media_type(event, result)
+    except Exception as error:
+        return problems.unexpected_error_result(error, event)
     return result

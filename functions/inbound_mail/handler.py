@@ -8,25 +8,22 @@ retried, and the same mail delivered twice still becomes one message.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import SESEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from message_center.composition import InboundMailWiring
-from message_center.services.inbound_mail import Verdicts
-from message_center.settings import get_settings
+from message_center.composition import Container, InboundMailServices, inbound_mail_services
+from message_center.deployment import METRICS_NAMESPACE, SERVICE_NAME
+from message_center.domain.mail.verdicts import Verdicts
+from message_center.settings import InboundMailSettings
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace="MessageCenter", service="message-center")
-
-
-@lru_cache(maxsize=1)
-def wiring() -> InboundMailWiring:
-    return InboundMailWiring(get_settings())
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
+# The function's one cache: settings and services, built on the first invocation of a cold start.
+container: Container[InboundMailSettings, InboundMailServices] = Container(InboundMailSettings, inbound_mail_services)
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -45,8 +42,11 @@ def lambda_handler(event: SESEvent, context: LambdaContext) -> dict[str, Any]:
             dmarc=receipt.dmarc_verdict.status,
             dmarc_policy=receipt.dmarc_policy,
         )
-        raw = wiring().read_raw_mail(mail.message_id)
-        decision = wiring().inbound.receive(mail.message_id, list(receipt.recipients), verdicts, raw)
+        services = container.get()
+        raw = services.raw_mail.read(mail.message_id)
+        decision = services.inbound.receive(
+            mail.message_id, list(receipt.recipients), verdicts, raw, envelope_sender=mail.source
+        )
         logger.info(
             "Inbound mail decided",
             ses_message_id=mail.message_id,

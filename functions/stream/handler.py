@@ -7,7 +7,6 @@ stream retries just those; the channels are idempotent, so a retry repeats nothi
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -16,34 +15,31 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from message_center.composition import NotificationWiring
-from message_center.settings import get_settings
+from message_center.composition import Container, StreamServices, stream_services
+from message_center.data.mappers import message_from_stream_record
+from message_center.deployment import METRICS_NAMESPACE, SERVICE_NAME
+from message_center.settings import StreamSettings
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics(namespace="MessageCenter", service="message-center")
+metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-
-
-@lru_cache(maxsize=1)
-def wiring() -> NotificationWiring:
-    return NotificationWiring(get_settings())
+# The function's one cache: settings and services, built on the first invocation of a cold start.
+container: Container[StreamSettings, StreamServices] = Container(StreamSettings, stream_services)
 
 
 @tracer.capture_method
 def record_handler(record: DynamoDBRecord) -> None:
-    message = wiring().message_from_stream_record(record.raw_event)
+    message = message_from_stream_record(record.raw_event)
     if message is None:  # not an inserted message copy (the deployed filter already drops these)
         return
-    if message.owner_id == message.author_id:
-        return  # the author's own copy: the author is never notified
-    wiring().notifications.on_new_message(message)
-    metrics.add_metric(name="MessageNotified", unit=MetricUnit.Count, value=1)
+    if container.get().notifications.on_new_message(message):
+        metrics.add_metric(name="MessageNotified", unit=MetricUnit.Count, value=1)
 
 
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    wiring().notifications.register_lambda_context(context)
+    container.get().notifications.register_lambda_context(context)
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

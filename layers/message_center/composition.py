@@ -1,108 +1,249 @@
-"""Wiring: builds services from validated settings. Called at cold start, never at import."""
+"""Wiring: builds each function's services from its validated settings, and nothing else.
+
+``AwsClients`` makes every client once per container, and only when first used (a request that
+reads the table builds no S3 or SNS client). Each ``*_services`` function gives one Lambda function
+exactly the services it uses. ``Container`` is the one per-function cache: built at the first
+invocation from the environment, or installed explicitly by tests and the local runtime.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import boto3
 from botocore.config import Config
 
 from .adapters.attachment_files import AttachmentFiles
-from .adapters.cognito import CognitoIdentities
-from .adapters.mailer import SesMailer
-from .adapters.push import SnsPush
-from .adapters.translation import TranslationProvider, TranslationRouter
 from .data.attachment_repository import AttachmentRepository
-from .data.device_repository import DeviceRepository
 from .data.directory_repository import DirectoryRepository
+from .data.idempotency_repository import IdempotencyRepository
 from .data.items import bind_table
-from .data.quota_repository import consume_translation_quota
 from .data.thread_repository import ThreadRepository
 from .domain.devices import Platform
-from .domain.models import Message
 from .services.attachments import AttachmentService
-from .services.devices import DeviceService
-from .services.directory import DirectoryService
 from .services.messaging import MessagingService
-from .services.notifications import MailSettings, NotificationService
-from .services.profile import ProfileService
-from .services.translation import TranslationQuota, TranslationService
-from .settings import Settings
+from .settings import (
+    ApiSettings,
+    AttachmentSettings,
+    DirectorySettings,
+    FunctionSettings,
+    InboundMailSettings,
+    PushSettings,
+    StreamSettings,
+    TranslationSettings,
+    load_settings,
+)
 
 if TYPE_CHECKING:
-    from mypy_boto3_s3 import S3Client
+    from pynamodb.connection import Connection
+
+    from .adapters.cognito import Invitations
+    from .adapters.raw_mail import RawMailStore
+    from .adapters.translation import TranslationRouter
+    from .services.devices import DeviceService
+    from .services.directory import DirectoryService
+    from .services.inbound_mail import InboundMailService
+    from .services.notifications import NotificationService
+    from .services.profile import ProfileService
+    from .services.translation import TranslationService
+
+SettingsT = TypeVar("SettingsT", bound=FunctionSettings)
+WiredT = TypeVar("WiredT")
+
+# Locally (an emulator endpoint is set) the clients sign with dummy credentials instead of
+# looking for real ones, so nothing has to be put into the process environment.
+_EMULATOR_CREDENTIALS = {
+    "aws_access_key_id": "testing",
+    "aws_secret_access_key": "testing",
+    "aws_session_token": "testing",
+}
 
 
-class Services:
-    """The services one API function uses, sharing repositories and connections."""
+class AwsClients:
+    """The container's AWS clients and table connection, each built once on first use."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.connection = connection = bind_table(settings.table_name, settings.region, settings.aws_endpoint_url)
-        directory = DirectoryRepository(connection)
-        threads = ThreadRepository(connection)
-        self.attachments = AttachmentService(
-            AttachmentRepository(),
-            AttachmentFiles(_s3_client(settings), settings.attachments_bucket, settings.presigned_url_seconds),
-            max_bytes=settings.attachment_max_bytes,
-            ttl=timedelta(hours=settings.attachment_ttl_hours),
+    def __init__(self, settings: FunctionSettings) -> None:
+        self._region = settings.region
+        self._endpoint_url = settings.aws_endpoint_url
+        self._table_name = settings.table_name
+
+    def client(self, service: str, config: Config | None = None) -> Any:
+        credentials = _EMULATOR_CREDENTIALS if self._endpoint_url else {}
+        return boto3.client(  # type: ignore[call-overload]
+            service, region_name=self._region, endpoint_url=self._endpoint_url, config=config, **credentials
         )
-        self.messaging = MessagingService(
+
+    @cached_property
+    def connection(self) -> Connection:
+        """The one DynamoDB connection every item class shares."""
+        return bind_table(self._table_name, self._region, self._endpoint_url, credentials=self._credentials())
+
+    @cached_property
+    def s3(self) -> Any:
+        """S3 with SigV4 presigning; path-style addressing for the local emulator, whose endpoint
+        has no bucket subdomains."""
+        style: Any = "path" if self._endpoint_url else "virtual"
+        return self.client("s3", Config(signature_version="s3v4", s3={"addressing_style": style}))
+
+    @cached_property
+    def sns(self) -> Any:
+        return self.client("sns")
+
+    @cached_property
+    def ses(self) -> Any:
+        return self.client("ses")
+
+    @cached_property
+    def dynamodb(self) -> Any:
+        return self.client("dynamodb")
+
+    @cached_property
+    def secrets(self) -> Any:
+        """Powertools' secrets provider (cached reads) over one Secrets Manager client."""
+        from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+        return SecretsProvider(boto3_client=self.client("secretsmanager"))
+
+    def secret(self, secret_id: str, max_age: int) -> str:
+        return str(self.secrets.get(secret_id, max_age=max_age))
+
+    def amazon_translate(self) -> Any:
+        from .adapters.translation.amazon import amazon_translate_client
+
+        return amazon_translate_client(self._region, self._endpoint_url, credentials=self._credentials())
+
+    def _credentials(self) -> dict[str, str]:
+        return dict(_EMULATOR_CREDENTIALS) if self._endpoint_url else {}
+
+
+# -- what each function gets -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApiServices:
+    settings: ApiSettings
+    messaging: MessagingService
+    attachments: AttachmentService
+    profile: ProfileService
+    translation: TranslationService
+    devices: DeviceService
+
+
+@dataclass(frozen=True)
+class StreamServices:
+    notifications: NotificationService
+
+
+@dataclass(frozen=True)
+class InboundMailServices:
+    inbound: InboundMailService
+    raw_mail: RawMailStore
+
+
+def api_services(settings: ApiSettings, clients: AwsClients | None = None) -> ApiServices:
+    from .adapters.push import SnsPush
+    from .data.device_repository import DeviceRepository
+    from .data.quota_repository import consume_translation_quota
+    from .services.devices import DeviceService
+    from .services.profile import ProfileService
+    from .services.translation import TranslationQuota, TranslationService
+
+    clients = clients or AwsClients(settings)
+    directory = DirectoryRepository(clients.connection)
+    threads = ThreadRepository(clients.connection)
+    attachments = _attachment_service(settings, clients)
+    messaging = _messaging_service(settings, clients, attachments)
+    return ApiServices(
+        settings=settings,
+        messaging=messaging,
+        attachments=attachments,
+        profile=ProfileService(directory),
+        translation=TranslationService(
             threads,
-            directory,
-            self.attachments,
-            idempotency_ttl=timedelta(hours=settings.idempotency_ttl_hours),
-        )
-        self.profile = ProfileService(directory)
-        self.translation = TranslationService(
-            threads,
-            translation_router(settings),
-            messaging=self.messaging,
+            _translation_router(settings, clients),
+            messaging=messaging,
             quota=TranslationQuota(
-                consume_translation_quota(settings.translation_daily_characters), settings.translation_daily_characters
+                consume_translation_quota(settings.translation_daily_characters),
+                settings.translation_daily_characters,
+            ),
+        ),
+        devices=DeviceService(DeviceRepository(clients.connection), SnsPush(clients.sns), push_applications(settings)),
+    )
+
+
+def stream_services(settings: StreamSettings, clients: AwsClients | None = None) -> StreamServices:
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from .adapters.mailer import SesMailer
+    from .adapters.push import SnsPush
+    from .data.device_repository import DeviceRepository
+    from .services.notifications import MailSettings, NotificationService
+    from .services.translation import TranslationService
+
+    clients = clients or AwsClients(settings)
+    applications = push_applications(settings)
+    translation = TranslationService(ThreadRepository(clients.connection), _translation_router(settings, clients))
+    return StreamServices(
+        notifications=NotificationService(
+            directory=DirectoryRepository(clients.connection),
+            devices=DeviceRepository(clients.connection),
+            mailer=SesMailer(clients.ses),
+            push=SnsPush(clients.sns) if applications else None,
+            # Cached for five minutes: a rotated key reaches warm functions soon after.
+            signing_key=lambda: clients.secret(settings.mail_token_secret_id, max_age=300).encode(),
+            mail=MailSettings(
+                relay_domain=settings.relay_domain,
+                public_web_url=settings.public_web_url,
+                unsubscribe_url=settings.notification_settings_url,
+            ),
+            translate=translation.auto_translate,
+            persistence=DynamoDBPersistenceLayer(
+                table_name=settings.idempotency_table_name, boto3_client=clients.dynamodb
             ),
         )
-        self.devices = DeviceService(
-            DeviceRepository(connection), SnsPush(_client("sns", settings)), push_applications(settings)
-        )
+    )
 
 
-def translation_router(settings: Settings) -> TranslationRouter:
-    """The configured providers, in order; characters sent are counted per provider."""
-    from aws_lambda_powertools.metrics import MetricUnit, single_metric
-    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+def inbound_mail_services(settings: InboundMailSettings, clients: AwsClients | None = None) -> InboundMailServices:
+    from .adapters.raw_mail import RawMailStore
+    from .data.inbound_mail_repository import InboundMailRepository
+    from .services.inbound_mail import InboundMailService
 
-    secrets = SecretsProvider(boto3_client=_client("secretsmanager", settings))
-    providers: list[TranslationProvider] = []
-    for name in (part.strip().lower() for part in settings.translation_providers.split(",")):
-        if name == "amazon":
-            from .adapters.translation.amazon import AmazonTranslate, amazon_translate_client
-
-            providers.append(AmazonTranslate(amazon_translate_client(settings.region, settings.aws_endpoint_url)))
-        elif name == "google" and settings.google_translate_secret_arn:
-            from .adapters.translation.google import GoogleTranslate
-
-            providers.append(GoogleTranslate(str(secrets.get(settings.google_translate_secret_arn, max_age=3600))))
-        elif name == "deepl" and settings.deepl_secret_arn:
-            from .adapters.translation.deepl import DeepLTranslate
-
-            providers.append(DeepLTranslate(str(secrets.get(settings.deepl_secret_arn, max_age=3600))))
-        elif name == "dev":
-            from .adapters.translation.dev import DevTranslator
-
-            providers.append(DevTranslator())
-
-    def count(provider: str, characters: int) -> None:
-        with single_metric(
-            name="TranslatedCharacters", unit=MetricUnit.Count, value=characters, namespace="MessageCenter"
-        ) as metric:
-            metric.add_dimension(name="provider", value=provider)
-
-    return TranslationRouter(providers, on_characters=count)
+    clients = clients or AwsClients(settings)
+    attachments = _attachment_service(settings, clients)
+    return InboundMailServices(
+        inbound=InboundMailService(
+            directory=DirectoryRepository(clients.connection),
+            messaging=_messaging_service(settings, clients, attachments),
+            attachments=attachments,
+            signing_key=lambda: clients.secret(settings.mail_token_secret_id, max_age=300).encode(),
+            relay_domain=settings.relay_domain,
+            records=InboundMailRepository(),
+        ),
+        raw_mail=RawMailStore(clients.s3, settings.inbound_mail_bucket, settings.inbound_mail_prefix),
+    )
 
 
-def push_applications(settings: Settings) -> dict[Platform, str]:
+def directory_service(
+    settings: DirectorySettings, clients: AwsClients | None = None, *, invitations: Invitations | None = None
+) -> DirectoryService:
+    """The directory loader, against the configured table and user pool; ``invitations``: whether
+    Cognito e-mails new users its invitation (default: no)."""
+    from .adapters.cognito import CognitoIdentities, Invitations
+    from .services.directory import DirectoryService
+
+    clients = clients or AwsClients(settings)
+    return DirectoryService(
+        DirectoryRepository(clients.connection),
+        CognitoIdentities(clients.client("cognito-idp"), settings.user_pool_id, invitations or Invitations.SUPPRESS),
+    )
+
+
+def push_applications(settings: PushSettings) -> dict[Platform, str]:
     """The configured SNS platform applications (none: push is off)."""
     configured = {
         Platform.APNS: settings.push_apns_application_arn,
@@ -111,95 +252,64 @@ def push_applications(settings: Settings) -> dict[Platform, str]:
     return {platform: arn for platform, arn in configured.items() if arn}
 
 
-class NotificationWiring:
-    """What the stream function uses: the notification service and the stream decoding."""
-
-    def __init__(self, settings: Settings) -> None:
-        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
-        from aws_lambda_powertools.utilities.parameters import SecretsProvider
-
-        connection = bind_table(settings.table_name, settings.region, settings.aws_endpoint_url)
-        secrets = SecretsProvider(boto3_client=_client("secretsmanager", settings))
-        applications = push_applications(settings)
-        self._threads = ThreadRepository(connection)
-        self.notifications = NotificationService(
-            directory=DirectoryRepository(connection),
-            devices=DeviceRepository(connection),
-            mailer=SesMailer(_client("ses", settings)),
-            push=SnsPush(_client("sns", settings)) if applications else None,
-            # Cached for five minutes: a rotated key reaches warm functions soon after.
-            signing_key=lambda: str(secrets.get(settings.mail_token_secret_id, max_age=300)).encode(),
-            mail=MailSettings(
-                relay_domain=settings.relay_domain,
-                public_api_url=settings.public_api_url,
-                unsubscribe_url=settings.notification_settings_url,
-            ),
-            translate=self._translator(settings),
-            persistence=DynamoDBPersistenceLayer(
-                table_name=settings.idempotency_table_name, boto3_client=_client("dynamodb", settings)
-            ),
-        )
-
-    def _translator(self, settings: Settings) -> Any:
-        return TranslationService(self._threads, translation_router(settings)).auto_translate
-
-    def message_from_stream_record(self, record: dict[str, Any]) -> Message | None:
-        if record.get("eventName") != "INSERT":
-            return None
-        return self._threads.message_from_stream_image(record.get("dynamodb", {}).get("NewImage", {}))
-
-
-class InboundMailWiring:
-    """What the inbound-mail function uses: the raw mail store and the e-mail channel service."""
-
-    def __init__(self, settings: Settings) -> None:
-        from aws_lambda_powertools.utilities.parameters import SecretsProvider
-
-        from .data.inbound_mail_repository import InboundMailRepository
-        from .services.inbound_mail import InboundMailService
-
-        services = Services(settings)
-        secrets = SecretsProvider(boto3_client=_client("secretsmanager", settings))
-        self._s3 = _s3_client(settings)
-        self._bucket = settings.inbound_mail_bucket
-        self._prefix = settings.inbound_mail_prefix
-        self.inbound = InboundMailService(
-            directory=DirectoryRepository(services.connection),
-            messaging=services.messaging,
-            attachments=services.attachments,
-            signing_key=lambda: str(secrets.get(settings.mail_token_secret_id, max_age=300)).encode(),
-            relay_domain=settings.relay_domain,
-            records=InboundMailRepository(),
-        )
-
-    def read_raw_mail(self, ses_message_id: str) -> bytes:
-        """The raw MIME message SES's S3 action stored under the prefix and the SES message id."""
-        response = self._s3.get_object(Bucket=self._bucket, Key=f"{self._prefix}{ses_message_id}")
-        return bytes(response["Body"].read())
-
-
-def _client(service: str, settings: Settings) -> Any:
-    return boto3.client(service, region_name=settings.region, endpoint_url=settings.aws_endpoint_url)  # type: ignore[call-overload]
-
-
-def build_directory_service(settings: Settings) -> DirectoryService:
-    """The directory loader, against the configured table and user pool."""
-    if not settings.user_pool_id:
-        raise ValueError("USER_POOL_ID is not set: the directory loader creates users in the Cognito user pool.")
-    connection = bind_table(settings.table_name, settings.region, settings.aws_endpoint_url)
-    client = boto3.client("cognito-idp", region_name=settings.region, endpoint_url=settings.aws_endpoint_url)
-    return DirectoryService(DirectoryRepository(connection), CognitoIdentities(client, settings.user_pool_id))
-
-
-def _s3_client(settings: Settings) -> S3Client:
-    """S3 with SigV4 presigning; path-style addressing for the local emulator, whose endpoint has
-    no bucket subdomains."""
-    return boto3.client(
-        "s3",
-        region_name=settings.region,
-        endpoint_url=settings.aws_endpoint_url,
-        config=Config(
-            signature_version="s3v4",
-            s3={"addressing_style": "path" if settings.aws_endpoint_url else "virtual"},
-        ),
+def _attachment_service(settings: AttachmentSettings, clients: AwsClients) -> AttachmentService:
+    return AttachmentService(
+        AttachmentRepository(),
+        AttachmentFiles(clients.s3, settings.attachments_bucket, settings.presigned_url_seconds),
+        max_bytes=settings.attachment_max_bytes,
+        ttl=timedelta(hours=settings.attachment_ttl_hours),
     )
+
+
+def _messaging_service(
+    settings: AttachmentSettings, clients: AwsClients, attachments: AttachmentService
+) -> MessagingService:
+    return MessagingService(
+        ThreadRepository(clients.connection),
+        DirectoryRepository(clients.connection),
+        attachments,
+        IdempotencyRepository(),
+        idempotency_ttl=timedelta(hours=settings.idempotency_ttl_hours),
+    )
+
+
+def _translation_router(settings: TranslationSettings, clients: AwsClients) -> TranslationRouter:
+    from .adapters.translation.configured import configured_router
+
+    return configured_router(
+        settings.translation_provider_names,
+        amazon_client=clients.amazon_translate,
+        secret=lambda secret_id: clients.secret(secret_id, max_age=3600),
+        google_secret_id=settings.google_translate_secret_arn,
+        deepl_secret_id=settings.deepl_secret_arn,
+    )
+
+
+# -- the per-function cache ------------------------------------------------------------------
+
+
+class Container(Generic[SettingsT, WiredT]):
+    """One function's services, built once per container.
+
+    In Lambda, the first invocation reads the settings from the environment (a missing variable
+    fails there, naming it) and builds the services. Tests and the local runtime ``install``
+    settings instead; installing replaces whatever was built before.
+    """
+
+    def __init__(self, model: type[SettingsT], build: Callable[[SettingsT], WiredT]) -> None:
+        self._model = model
+        self._build = build
+        self._settings: SettingsT | None = None
+        self._wired: WiredT | None = None
+
+    def install(self, settings: SettingsT) -> None:
+        """Use ``settings`` from now on; the services are built on next use."""
+        self._settings = settings
+        self._wired = None
+
+    def get(self) -> WiredT:
+        if self._wired is None:
+            if self._settings is None:
+                self._settings = load_settings(self._model)
+            self._wired = self._build(self._settings)
+        return self._wired

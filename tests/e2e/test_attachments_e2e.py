@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import requests
 
-from tests.support.files import allowed_files, windows_executable
+from tests.support.files import allowed_files, refused_pdfs, windows_executable
 
 pytestmark = pytest.mark.e2e
 
@@ -84,3 +84,49 @@ def test_a_renamed_executable_is_refused(local_stack):
     assert response.status_code == 422
     assert response.headers["Content-Type"] == "application/problem+json"
     assert "PDF, GIF, BMP, TIFF, JPEG" in response.json()["detail"]
+
+
+def test_an_upload_replaced_through_its_form_after_the_check_is_not_what_the_seller_gets(local_stack):
+    api = local_stack.api_url
+    buyer, seller = local_stack.session(BUYER), local_stack.session(SELLER)
+    png, _ = allowed_files()["photo.png"]
+    # Given the buyer's PNG was uploaded with PUT and checked
+    photo = _declare(buyer, api, "zdjęcie.png", len(png))
+    put = buyer.put(
+        f"{api}/messaging/message-attachments/{photo['id']}", data=png, headers={"Content-Type": "image/png"}
+    )
+    assert put.status_code == 200, put.text
+    # And then an executable was posted with the declaration's still valid upload form
+    form = photo["upload"]
+    swapped = requests.post(
+        form["url"], data=form["fields"], files={"file": ("zdjęcie.png", windows_executable())}, timeout=10
+    )
+    assert swapped.status_code in (200, 201, 204), swapped.text
+
+    # When the buyer sends the attachment
+    sent = buyer.post(
+        f"{api}/messaging/messages",
+        json={"offer": {"id": OFFER}, "text": "Zdjęcie", "attachments": [{"id": photo["id"]}]},
+        headers={"Content-Type": VND},
+    )
+
+    # Then the seller downloads the checked PNG, byte for byte
+    assert sent.status_code == 201, sent.text
+    redirect = seller.get(sent.json()["attachments"][0]["url"], allow_redirects=False)
+    assert redirect.status_code == 302
+    assert requests.get(redirect.headers["Location"], timeout=10).content == png
+
+
+def test_a_pdf_with_javascript_is_refused(local_stack):
+    api = local_stack.api_url
+    buyer = local_stack.session(BUYER)
+    content = refused_pdfs()["javascript as the open action"]
+    declared = _declare(buyer, api, "faktura.pdf", len(content))
+    response = buyer.put(
+        f"{api}/messaging/message-attachments/{declared['id']}",
+        data=content,
+        headers={"Content-Type": "application/pdf"},
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "ATTACHMENT_UNSAFE"
+    assert "JavaScript" in response.json()["detail"]

@@ -74,7 +74,25 @@ def user_pool(template: Template) -> Resource:
 
 @pytest.fixture(scope="session")
 def user_pool_client(template: Template) -> Resource:
-    return _single(template, "AWS::Cognito::UserPoolClient")
+    """The app client for API clients (``UserPoolClientId``)."""
+    return _output_resource(template, "UserPoolClientId", "AWS::Cognito::UserPoolClient")
+
+
+@pytest.fixture(scope="session")
+def web_client(template: Template) -> Resource:
+    """The web client's app client (``WebClientId``)."""
+    return _output_resource(template, "WebClientId", "AWS::Cognito::UserPoolClient")
+
+
+@pytest.fixture(scope="session")
+def distribution(template: Template) -> Resource:
+    return _single(template, "AWS::CloudFront::Distribution")
+
+
+@pytest.fixture(scope="session")
+def web_url(template: Template) -> Any:
+    """The ``WebUrl`` output's value: ``https://`` and the distribution's domain name."""
+    return template.find_outputs("WebUrl")["WebUrl"]["Value"]
 
 
 def function_with_handler(template: Template, handler: str) -> Resource:

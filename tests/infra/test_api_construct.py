@@ -4,6 +4,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from aws_cdk.assertions import Match, Template
 from message_center.api.contract import ROUTES
 
@@ -73,8 +74,8 @@ def test_only_authorized_routes_use_the_jwt_authorizer(template: Template) -> No
             assert "AuthorizerId" not in props, route.route_key
 
 
-def test_jwt_authorizer_trusts_the_user_pool_and_its_app_client(
-    template: Template, user_pool: Resource, user_pool_client: Resource
+def test_jwt_authorizer_trusts_the_user_pool_and_its_app_clients(
+    template: Template, user_pool: Resource, user_pool_client: Resource, web_client: Resource
 ) -> None:
     # Given the synthesized authorizer
     authorizers = template.find_resources("AWS::ApiGatewayV2::Authorizer")
@@ -85,12 +86,12 @@ def test_jwt_authorizer_trusts_the_user_pool_and_its_app_client(
     jwt = props["JwtConfiguration"]
     issuer_parts = jwt["Issuer"]["Fn::Join"][1]
 
-    # Then tokens must come from this user pool's issuer and be meant for this app client
+    # Then tokens must come from this user pool's issuer and be meant for one of its app clients
     assert props["AuthorizerType"] == "JWT"
     assert props["IdentitySource"] == ["$request.header.Authorization"]
     assert issuer_parts[0] == "https://cognito-idp."
     assert issuer_parts[-1] == {"Ref": user_pool[0]}
-    assert jwt["Audience"] == [{"Ref": user_pool_client[0]}]
+    assert jwt["Audience"] == [{"Ref": user_pool_client[0]}, {"Ref": web_client[0]}]
 
 
 def test_api_function_runtime_sizing_and_tracing(api_function: Resource) -> None:
@@ -131,15 +132,12 @@ def test_api_function_environment(
     # Given / When the synthesized API function's environment
     variables = api_function[1]["Properties"]["Environment"]["Variables"]
 
-    # Then it names the table, bucket, relay domain, token key, translation providers and the
-    # Powertools settings (no push or provider-key variables: neither is configured by default)
+    # Then it names the table, bucket, translation providers and the Powertools settings (no push
+    # or provider-key variables: neither is configured by default; nothing the API does not read)
     assert variables == {
         "TABLE_NAME": {"Ref": table[0]},
-        "USER_POOL_ID": {"Ref": user_pool[0]},
         "DEFAULT_AVATAR_URL": constants.DEFAULT_AVATAR_URL,
         "ATTACHMENTS_BUCKET": {"Ref": attachments_bucket[0]},
-        "RELAY_DOMAIN": constants.DEFAULT_RELAY_DOMAIN,
-        "MAIL_TOKEN_SECRET_ARN": {"Ref": mail_token_secret[0]},
         "TRANSLATION_PROVIDERS": "amazon",
         "POWERTOOLS_SERVICE_NAME": "message-center",
         "POWERTOOLS_METRICS_NAMESPACE": "MessageCenter",
@@ -232,5 +230,82 @@ def test_outputs_tell_clients_where_to_connect(template: Template) -> None:
     # Given / When the synthesized outputs
     outputs = template.find_outputs("*")
 
-    # Then the API URL, the user pool, its client, the table and the attachments bucket are exported
-    assert {"ApiUrl", "UserPoolId", "UserPoolClientId", "TableName", "AttachmentsBucketName"} <= set(outputs)
+    # Then the web client, the API URL, the user pool, its clients, the table and the attachments
+    # bucket are exported
+    assert {
+        "WebUrl",
+        "ApiUrl",
+        "UserPoolId",
+        "UserPoolClientId",
+        "WebClientId",
+        "TableName",
+        "AttachmentsBucketName",
+    } <= set(outputs)
+
+
+def test_another_openid_provider_can_issue_the_tokens(synth_stack: Callable[..., MessageCenterStack]) -> None:
+    # Given a marketplace that signs its users in with its own OpenID Connect provider
+    stack = synth_stack(
+        **{
+            constants.JWT_ISSUER_CONTEXT_KEY: "https://login.shop.example",
+            constants.JWT_AUDIENCE_CONTEXT_KEY: "message-center,message-center-mobile",
+        }
+    )
+
+    # When synthesizing the authorizer
+    (authorizer,) = Template.from_stack(stack).find_resources("AWS::ApiGatewayV2::Authorizer").values()
+
+    # Then it checks that provider's issuer and audiences instead of the user pool's
+    assert authorizer["Properties"]["JwtConfiguration"] == {
+        "Issuer": "https://login.shop.example",
+        "Audience": ["message-center", "message-center-mobile"],
+    }
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {constants.JWT_ISSUER_CONTEXT_KEY: "https://login.shop.example"},
+        {constants.JWT_ISSUER_CONTEXT_KEY: "http://login.shop.example", constants.JWT_AUDIENCE_CONTEXT_KEY: "mc"},
+    ],
+    ids=["issuer-without-audience", "plain-http-issuer"],
+)
+def test_an_incomplete_or_insecure_issuer_fails_synth(
+    synth_stack: Callable[..., MessageCenterStack], context: dict[str, str]
+) -> None:
+    with pytest.raises(ValueError, match=constants.JWT_ISSUER_CONTEXT_KEY):
+        synth_stack(**context)
+
+
+def test_by_default_the_api_allows_no_other_browser_origin(template: Template) -> None:
+    # Given / When the synthesized HTTP API
+    (api,) = template.find_resources("AWS::ApiGatewayV2::Api").values()
+
+    # Then it has no CORS configuration: no origin may read its answers from a browser (the web
+    # client calls it through its own distribution, same origin)
+    assert "CorsConfiguration" not in api["Properties"]
+
+
+def test_browser_origins_from_context_may_call_the_api(synth_stack: Callable[..., MessageCenterStack]) -> None:
+    # Given a deployment allowing the marketplace's own web pages
+    stack = synth_stack(
+        **{constants.API_CORS_ORIGINS_CONTEXT_KEY: '["https://shop.example", "https://m.shop.example"]'}
+    )
+
+    # When synthesizing the HTTP API
+    (api,) = Template.from_stack(stack).find_resources("AWS::ApiGatewayV2::Api").values()
+
+    # Then exactly those origins may send the token and a JSON body, with every method of the
+    # routes, and read the replay and location headers
+    cors = api["Properties"]["CorsConfiguration"]
+    assert cors["AllowOrigins"] == ["https://shop.example", "https://m.shop.example"]
+    assert sorted(cors["AllowMethods"]) == ["DELETE", "GET", "PATCH", "POST", "PUT"]
+    assert sorted(cors["AllowHeaders"]) == ["authorization", "content-type", "idempotency-key"]
+    assert sorted(cors["ExposeHeaders"]) == ["idempotent-replayed", "location"]
+    assert cors["MaxAge"] == 3600
+    assert "AllowCredentials" not in cors
+
+
+def test_a_cors_origin_that_is_not_an_origin_fails_synth(synth_stack: Callable[..., MessageCenterStack]) -> None:
+    with pytest.raises(ValueError, match=constants.API_CORS_ORIGINS_CONTEXT_KEY):
+        synth_stack(**{constants.API_CORS_ORIGINS_CONTEXT_KEY: "https://shop.example/messages"})

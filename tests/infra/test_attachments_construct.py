@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 from message_center.data import bucket_layout
-from message_center.settings import Settings
+from message_center.settings import AttachmentSettings
 
 from infra import constants
 from infra.attachments_construct import cors_origins_from_context
@@ -119,17 +119,42 @@ def test_buckets_disable_acls_and_survive_stack_deletion(both_buckets: list[Reso
         assert definition["UpdateReplacePolicy"] == "Retain", bucket_id
 
 
-def test_attachments_bucket_is_unversioned_so_deletes_free_the_bytes(attachments_bucket: Resource) -> None:
+def test_attachments_bucket_keeps_versions_so_a_message_copies_the_checked_one(attachments_bucket: Resource) -> None:
     # Given / When the attachments bucket
     props = attachments_bucket[1]["Properties"]
 
-    # Then expired uploads and deleted copies leave no noncurrent versions behind
-    assert "VersioningConfiguration" not in props
+    # Then it is versioned: the version a content check read stays what it was, whatever is
+    # uploaded with the same key afterwards
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+
+
+def test_versions_no_longer_needed_expire(attachments_bucket: Resource) -> None:
+    # Given the attachments bucket's lifecycle rules, by id
+    rules = {rule["Id"]: rule for rule in attachments_bucket[1]["Properties"]["LifecycleConfiguration"]["Rules"]}
+    uploads_expire = rules["expire-unused-uploads"]
+    markers = rules["remove-expired-upload-delete-markers"]
+    duplicates = rules["expire-duplicate-stored-copies"]
+
+    # Then a replaced or expired upload version goes after the upload expiry (so the checked
+    # version outlives the attachment record that names it: the record's TTL is under 48 h)
+    assert uploads_expire["NoncurrentVersionExpiration"] == {"NoncurrentDays": bucket_layout.UPLOAD_EXPIRY_DAYS}
+    (longest_ttl_hours,) = [
+        m.le for m in AttachmentSettings.model_fields["attachment_ttl_hours"].metadata if hasattr(m, "le")
+    ]
+    assert longest_ttl_hours < bucket_layout.UPLOAD_EXPIRY_DAYS * 24
+    # and the delete markers expiry leaves under uploads/ are removed
+    assert (markers["Prefix"], markers["ExpiredObjectDeleteMarker"]) == (bucket_layout.UPLOAD_PREFIX, True)
+    # and under attachments/ only noncurrent duplicates expire, never the current copy
+    assert duplicates["Prefix"] == bucket_layout.STORED_PREFIX
+    assert duplicates["NoncurrentVersionExpiration"] == {"NoncurrentDays": bucket_layout.STORED_DUPLICATE_EXPIRY_DAYS}
+    assert "ExpirationInDays" not in duplicates
 
 
 def test_attachments_bucket_refuses_stale_presigned_urls(template: Template, attachments_bucket: Resource) -> None:
     # Given the longest presigned-URL lifetime the function's settings accept
-    (longest_seconds,) = [m.le for m in Settings.model_fields["presigned_url_seconds"].metadata if hasattr(m, "le")]
+    (longest_seconds,) = [
+        m.le for m in AttachmentSettings.model_fields["presigned_url_seconds"].metadata if hasattr(m, "le")
+    ]
     bucket_id = attachments_bucket[0]
 
     # When reading the bucket policy
@@ -265,13 +290,16 @@ def test_api_role_may_use_only_the_two_prefixes(
                 assert resource in (uploads, stored), resource  # never the bucket, never bucket/*
                 grants.add((action, "uploads" if resource == uploads else "attachments"))
 
-    # Then it reads and writes both prefixes and deletes only stored copies; nothing else
+    # Then it reads and writes both prefixes, reads upload versions (the checked one is copied
+    # and downloaded), and deletes only versions of stored copies (a refused send's own); no
+    # plain delete, nothing else
     assert grants == {
         ("s3:GetObject", "uploads"),
+        ("s3:GetObjectVersion", "uploads"),
         ("s3:PutObject", "uploads"),
         ("s3:GetObject", "attachments"),
         ("s3:PutObject", "attachments"),
-        ("s3:DeleteObject", "attachments"),
+        ("s3:DeleteObjectVersion", "attachments"),
     }
 
 
@@ -338,7 +366,17 @@ def test_local_bucket_has_the_deployed_lifecycle_rules(attachments_bucket: Resou
             "Id": rule["ID"],
             "Status": rule["Status"],
             **({"Prefix": rule["Filter"]["Prefix"]} if rule["Filter"]["Prefix"] else {}),
-            **({"ExpirationInDays": rule["Expiration"]["Days"]} if "Expiration" in rule else {}),
+            **({"ExpirationInDays": rule["Expiration"]["Days"]} if "Days" in rule.get("Expiration", {}) else {}),
+            **(
+                {"ExpiredObjectDeleteMarker": rule["Expiration"]["ExpiredObjectDeleteMarker"]}
+                if "ExpiredObjectDeleteMarker" in rule.get("Expiration", {})
+                else {}
+            ),
+            **(
+                {"NoncurrentVersionExpiration": rule["NoncurrentVersionExpiration"]}
+                if "NoncurrentVersionExpiration" in rule
+                else {}
+            ),
             **(
                 {"AbortIncompleteMultipartUpload": rule["AbortIncompleteMultipartUpload"]}
                 if "AbortIncompleteMultipartUpload" in rule

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
 from aws_cdk import Validations
 from aws_cdk.assertions import Annotations, Match, Template
 from cdk_nag import AwsSolutionsChecks
@@ -46,3 +49,18 @@ def test_every_acknowledgment_states_a_reason(stack: MessageCenterStack) -> None
     for rule, reason in acknowledged.items():
         assert "AwsSolutions-" in rule
         assert len(reason.split()) >= 5, rule
+
+
+def test_a_stack_for_a_given_account_and_region_has_no_finding_either(
+    synth_stack: Callable[..., MessageCenterStack], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the CLI's environment naming an account and a region (literal ARNs, not pseudo parameters)
+    monkeypatch.setenv("CDK_DEFAULT_ACCOUNT", "123456789012")
+    monkeypatch.setenv("CDK_DEFAULT_REGION", "eu-central-1")
+    stack = synth_stack()
+
+    # When running the AWS Solutions rule pack over it
+    report = AwsSolutionsChecks().validate_scope(stack)
+
+    # Then every acknowledgment still matches its finding
+    assert [(v.rule_name, r.construct_path) for v in report.violations for r in v.violating_resources] == []

@@ -356,10 +356,11 @@ def test_inbound_role_reads_raw_mail_and_stores_attachments_under_their_prefixes
     # Given / When the S3 grants of the function's role
     grants = _grants(template, inbound_function, "s3")
 
-    # Then it reads raw mail under inbound/ only, and reads/writes the two attachment prefixes;
-    # no delete, no listing, no whole-bucket resource
+    # Then it reads raw mail under inbound/ only, and reads/writes the two attachment prefixes,
+    # by version too (the checked version is copied; a refused delivery removes the versions it
+    # wrote); no plain delete, no listing, no whole-bucket resource
     assert grants == _expect({"s3:GetObject"}, _objects_arn(inbound_bucket[0], "inbound/*")) | _expect(
-        {"s3:GetObject", "s3:PutObject"},
+        {"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:DeleteObjectVersion"},
         _objects_arn(attachments_bucket[0], "uploads/*"),
         _objects_arn(attachments_bucket[0], "attachments/*"),
     )

@@ -141,3 +141,58 @@ def test_cdk_bundles_the_layer_locally_instead_of_in_docker(
     (staged,) = (tmp_path / "cdk.out").glob("asset.*")
     assert (staged / "python" / "shared_pkg" / "domain" / "rules.py").is_file()
     assert (staged / "python" / "fake_dependency" / "__init__.py").is_file()
+
+
+# Distributions only the local runtime (or the tests) use: the SMTP server stand-in, the AWS
+# emulator and the JWT check of the local gateway, with what they alone pull in.
+LOCAL_ONLY = {"aiosmtpd", "atpublic", "moto", "flask", "flask-cors", "werkzeug", "pyjwt", "pytest", "aws-cdk-lib"}
+
+
+def _requirement_closure(requirements: list[str]) -> dict[str, set[str]]:
+    """Each distribution the requirements install (from this environment's metadata, following
+    dependencies with their markers, extras included), mapped to its top-level import names."""
+    from importlib import metadata
+
+    from packaging.requirements import Requirement
+
+    seen: dict[str, set[str]] = {}
+    pending = [(Requirement(text), "") for text in requirements]
+    while pending:
+        requirement, extra = pending.pop()
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": extra}):
+            continue
+        name = requirement.name.lower().replace("_", "-")
+        try:
+            distribution = metadata.distribution(requirement.name)
+        except metadata.PackageNotFoundError:
+            continue  # a platform-specific dependency not installed here
+        extras = set(requirement.extras)
+        key = name + ("[" + ",".join(sorted(extras)) + "]" if extras else "")
+        if key in seen:
+            continue
+        top_level = distribution.read_text("top_level.txt") or ""
+        files = {str(path).split("/")[0].removesuffix(".py") for path in distribution.files or ()}
+        seen[key] = {line.strip() for line in top_level.splitlines() if line.strip()} or {
+            part for part in files if not part.endswith((".dist-info", ".data")) and not part.startswith("__")
+        }
+        for dependency in distribution.requires or ():
+            parsed = Requirement(dependency)
+            for chosen in extras or {""}:
+                pending.append((parsed, chosen))
+    return seen
+
+
+def test_the_layer_ships_no_local_only_package() -> None:
+    # Given the dependencies the layer bundles (the project's runtime dependencies)
+    requirements = read_runtime_dependencies(Path(__file__).resolve().parents[2] / "pyproject.toml")
+
+    # When following them to every distribution they install
+    closure = _requirement_closure(requirements)
+    distributions = {key.split("[")[0] for key in closure}
+    top_level = set().union(*closure.values())
+
+    # Then the layer holds the runtime's packages and none the local runtime alone uses
+    assert {"aws-lambda-powertools", "pynamodb", "pydantic", "pillow", "nh3"} <= distributions
+    assert {"aws_lambda_powertools", "pynamodb", "pydantic", "PIL"} <= top_level
+    assert not distributions & LOCAL_ONLY, f"local-only packages in the layer: {distributions & LOCAL_ONLY}"
+    assert not top_level & {"aiosmtpd", "moto", "flask", "werkzeug", "jwt", "public"}

@@ -105,10 +105,13 @@ def test_both_functions_may_read_the_token_key_and_no_other_secret(
         assert statement["Effect"] == "Allow", function[0]
         assert statement["Action"] == "secretsmanager:GetSecretValue", function[0]
         assert statement["Resource"] == {"Ref": mail_token_secret[0]}, function[0]
-        # and is told where the key and the relay domain are
-        variables = function[1]["Properties"]["Environment"]["Variables"]
-        assert variables["MAIL_TOKEN_SECRET_ARN"] == {"Ref": mail_token_secret[0]}, function[0]
-        assert variables["RELAY_DOMAIN"] == constants.DEFAULT_RELAY_DOMAIN, function[0]
+    # and the stream function (which signs reply addresses) is told where the key and the domain are,
+    # the API (which reads neither) is not
+    variables = stream_function[1]["Properties"]["Environment"]["Variables"]
+    assert variables["MAIL_TOKEN_SECRET_ARN"] == {"Ref": mail_token_secret[0]}
+    assert variables["RELAY_DOMAIN"] == constants.DEFAULT_RELAY_DOMAIN
+    api_variables = api_function[1]["Properties"]["Environment"]["Variables"]
+    assert "RELAY_DOMAIN" not in api_variables and "MAIL_TOKEN_SECRET_ARN" not in api_variables
 
 
 def test_token_key_is_a_generated_64_character_key_kept_with_the_stack_gone(

@@ -13,7 +13,7 @@ import pytest
 from aws_cdk import App
 from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
-from message_center.data import thread_repository
+from message_center.data import mappers
 
 from infra import constants
 from infra.notifications_construct import endpoint_arn_pattern, push_applications_from_context
@@ -226,7 +226,7 @@ def test_filter_prefix_is_the_key_prefix_of_message_copies(event_source_mapping:
     (prefix,) = json.loads(event_filter["Pattern"])["dynamodb"]["Keys"]["pk"]["S"]
 
     # When the repository builds the partition key of a message copy
-    key = thread_repository._mailbox("user-1", "thread-1")
+    key = mappers.mailbox_key("user-1", "thread-1")
 
     # Then the filter matches the key the code really writes
     assert key.startswith(prefix["prefix"])
@@ -386,8 +386,11 @@ def test_stream_function_runtime_sizing_logs_and_tracing(
 
 
 def test_both_functions_share_one_layer(template: Template, stream_function: Resource, api_function: Resource) -> None:
-    # Given the synthesized layers
-    layers = template.find_resources("AWS::Lambda::LayerVersion")
+    # Given the synthesized layers of the shared package (the site deployment brings CDK's own)
+    layers = template.find_resources(
+        "AWS::Lambda::LayerVersion",
+        {"Properties": {"Description": "message_center shared package and its runtime dependencies"}},
+    )
 
     # When / Then there is one, and both functions use exactly it
     assert len(layers) == 1
@@ -424,18 +427,20 @@ def test_stream_function_environment(
     table: Resource,
     idempotency_table: Resource,
     mail_token_secret: Resource,
+    web_url: Any,
 ) -> None:
     # Given / When the stream function's environment (no push context)
     variables = stream_function[1]["Properties"]["Environment"]["Variables"]
 
-    # Then it names its tables, the relay domain, the token key and both URLs; push stays off
+    # Then it names its tables, the relay domain and the token key; e-mails link to the web client
+    # (the distribution) and its settings page; push stays off
     assert variables == {
         "TABLE_NAME": {"Ref": table[0]},
         "IDEMPOTENCY_TABLE_NAME": {"Ref": idempotency_table[0]},
         "RELAY_DOMAIN": "relay.message-center.example",
         "MAIL_TOKEN_SECRET_ARN": {"Ref": mail_token_secret[0]},
-        "PUBLIC_API_URL": template.find_outputs("ApiUrl")["ApiUrl"]["Value"],
-        "NOTIFICATION_SETTINGS_URL": "https://message-center.example/settings/notifications",
+        "PUBLIC_WEB_URL": web_url,
+        "NOTIFICATION_SETTINGS_URL": {"Fn::Join": ["", [*web_url["Fn::Join"][1], "/settings"]]},
         "TRANSLATION_PROVIDERS": "amazon",
         **POWERTOOLS_ENVIRONMENT,
     }
@@ -452,11 +457,11 @@ def test_urls_and_relay_domain_come_from_context(synth_stack: Callable[..., Mess
 
     # When synthesizing it
     template = Template.from_stack(stack)
-    api = function_with_handler(template, "api.handler.lambda_handler")[1]["Properties"]
+    inbound = function_with_handler(template, "inbound_mail.handler.lambda_handler")[1]["Properties"]
     stream = function_with_handler(template, "stream.handler.lambda_handler")[1]["Properties"]
 
-    # Then both functions use that domain, and the stream function links to that page
-    assert api["Environment"]["Variables"]["RELAY_DOMAIN"] == "relay.allegro.example"
+    # Then both mail functions use that domain, and the stream function links to that page
+    assert inbound["Environment"]["Variables"]["RELAY_DOMAIN"] == "relay.allegro.example"
     assert stream["Environment"]["Variables"]["RELAY_DOMAIN"] == "relay.allegro.example"
     assert stream["Environment"]["Variables"]["NOTIFICATION_SETTINGS_URL"] == ("https://allegro.example/notifications")
 

@@ -9,9 +9,9 @@ import boto3
 import pytest
 import requests
 
-from tests.conftest import BUCKET, REGION
+from tests.conftest import BUCKET, REGION, TABLE
 from tests.support.api import call
-from tests.support.files import allowed_files, refused_files, truncated
+from tests.support.files import allowed_files, clean_pdf, refused_files, refused_pdfs, truncated
 
 PNG, PNG_TYPE = allowed_files()["photo.png"]
 PDF, _ = allowed_files()["invoice.pdf"]
@@ -41,6 +41,24 @@ def _upload(user_id: str, filename: str, content: bytes, content_type: str = "im
 
 def _download(user_id: str, attachment_id: str):
     return call("api_download_attachment", user_id=user_id, path={"attachmentId": attachment_id})
+
+
+def _versions(prefix: str) -> tuple[list[dict], list[dict]]:
+    """Every object version and delete marker under ``prefix``."""
+    listing = boto3.client("s3", region_name=REGION).list_object_versions(Bucket=BUCKET, Prefix=prefix)
+    return listing.get("Versions", []), listing.get("DeleteMarkers", [])
+
+
+def _attachment_item(attachment_id: str) -> dict | None:
+    key = {"pk": {"S": f"ATTACHMENT#{attachment_id}"}, "sk": {"S": "ATTACHMENT"}}
+    return boto3.client("dynamodb", region_name=REGION).get_item(TableName=TABLE, Key=key).get("Item")
+
+
+def _post_form(declared: dict, filename: str, content: bytes) -> None:
+    """Upload with the presigned POST form the declaration returned, as a browser would."""
+    form = declared["upload"]
+    response = requests.post(form["url"], data=form["fields"], files={"file": (filename, content)}, timeout=10)
+    assert response.status_code in (200, 201, 204), response.text
 
 
 def _fetch(location: str) -> bytes:
@@ -139,6 +157,68 @@ def test_a_png_named_jpg_is_stored_as_png(users):
         body={"offer": {"id": "pl-offer-1001"}, "text": "Zdjęcie", "attachments": [{"id": attachment_id}]},
     ).json
     assert sent["attachments"][0]["mimeType"] == "image/png"
+
+
+@pytest.mark.parametrize("name", sorted(refused_pdfs()))
+def test_fake_pdfs_and_pdfs_with_active_content_are_refused(users, name):
+    # Given a file that starts with the PDF header and ends with the end-of-file marker
+    content = refused_pdfs()[name]
+    anna = users["anna_kowalska"]
+    declared = _declare(anna, "faktura.pdf", len(content)).json
+
+    # When it is uploaded as a PDF
+    response = _put(anna, declared["id"], content, "application/pdf")
+
+    # Then it is refused as unsafe, naming the allowed formats, and nothing is stored
+    assert response.status == 422, name
+    assert response.json["code"] == "ATTACHMENT_UNSAFE"
+    assert "PDF, GIF, BMP, TIFF, JPEG" in response.json["detail"]
+    assert boto3.client("s3", region_name=REGION).list_objects_v2(Bucket=BUCKET).get("KeyCount") == 0
+
+
+def test_a_pdf_with_javascript_uploaded_with_the_presigned_post_is_refused_on_use(users):
+    # Given a PDF that runs JavaScript when opened, uploaded straight to S3 with the form
+    anna = users["anna_kowalska"]
+    content = refused_pdfs()["javascript as the open action"]
+    declared = _declare(anna, "faktura.pdf", len(content)).json
+    fields = declared["upload"]["fields"]
+    s3 = boto3.client("s3", region_name=REGION)
+    s3.put_object(Bucket=BUCKET, Key=fields["key"], Body=content, ContentType=fields["Content-Type"])
+
+    # When anna sends it
+    response = call(
+        "api_write_new_message",
+        user_id=anna,
+        body={"offer": {"id": "pl-offer-1001"}, "text": "Faktura", "attachments": [{"id": declared["id"]}]},
+    )
+
+    # Then the send is refused and no message and no stored copy exist
+    assert response.status == 422
+    assert response.json["code"] == "ATTACHMENT_UNSAFE"
+    assert "JavaScript" in response.json["detail"]
+    assert call("api_list_threads", user_id=anna).json["threads"] == []
+    assert s3.list_objects_v2(Bucket=BUCKET, Prefix="attachments/").get("KeyCount") == 0
+
+
+def test_a_clean_multi_page_pdf_travels_byte_for_byte(users):
+    # Given anna uploads a three-page PDF with a web link in it
+    anna, shop = users["anna_kowalska"], users["rowery-kraków"]
+    content = clean_pdf(3)
+    attachment_id = _upload(anna, "faktura 3 strony.pdf", content, "application/pdf")
+
+    # When she sends it and the seller downloads it
+    sent = call(
+        "api_write_new_message",
+        user_id=anna,
+        body={"offer": {"id": "pl-offer-1001"}, "text": "Faktura", "attachments": [{"id": attachment_id}]},
+    )
+    assert sent.status == 201, sent.raw_body
+    downloaded = _fetch(_download(shop, attachment_id).headers["location"])
+
+    # Then it was stored as a safe PDF and arrives unchanged
+    assert sent.json["attachments"][0]["mimeType"] == "application/pdf"
+    assert sent.json["attachments"][0]["status"] == "SAFE"
+    assert downloaded == content
 
 
 @pytest.mark.parametrize("name", ["photo.png", "photo.jpg", "invoice.pdf", "scan.tiff", "animation.gif"])
@@ -343,3 +423,149 @@ def test_hostile_file_names_are_sanitised(users):
     disposition = parse_qs(urlparse(location).query)["response-content-disposition"][0]
     assert "\r" not in disposition and "\n" not in disposition
     assert disposition.startswith("attachment; filename=\"evil_X-Injected_ 1_.png\"; filename*=UTF-8''evil_X-Injected_")
+
+
+# --- the bytes a recipient gets are the bytes that were checked ---------------------------------
+
+
+def test_an_upload_replaced_after_its_check_never_reaches_the_recipient(users):
+    # Given anna uploaded a PNG through the API, where it was checked and found safe
+    anna, shop = users["anna_kowalska"], users["rowery-kraków"]
+    declared = _declare(anna, "zdjęcie.png", len(PNG)).json
+    assert _put(anna, declared["id"], PNG).status == 200
+    # And then she used the presigned form, still valid, to put an executable in its place
+    exe = refused_files()["invoice.pdf"]
+    _post_form(declared, "zdjęcie.png", exe)
+    assert (
+        boto3.client("s3", region_name=REGION).get_object(Bucket=BUCKET, Key=f"uploads/{declared['id']}")["Body"].read()
+        == exe
+    )
+
+    # When she sends the attachment and the seller downloads it
+    sent = call(
+        "api_write_new_message",
+        user_id=anna,
+        body={"offer": {"id": "pl-offer-1001"}, "text": "Zdjęcie", "attachments": [{"id": declared["id"]}]},
+    )
+    assert sent.status == 201, sent.raw_body
+    downloaded = _fetch(_download(shop, declared["id"]).headers["location"])
+
+    # Then the seller gets exactly the PNG that was checked, never the executable
+    assert downloaded == PNG
+    stored = boto3.client("s3", region_name=REGION).get_object(Bucket=BUCKET, Key=f"attachments/{declared['id']}")
+    assert stored["Body"].read() == PNG
+    assert stored["ContentType"] == "image/png"
+
+
+def test_a_presigned_upload_replaced_after_its_check_never_reaches_the_recipient(users):
+    # Given anna uploaded a PNG with the presigned form, and it was checked when she looked at it
+    anna, shop = users["anna_kowalska"], users["rowery-kraków"]
+    declared = _declare(anna, "zdjęcie.png", len(PNG)).json
+    _post_form(declared, "zdjęcie.png", PNG)
+    assert _fetch(_download(anna, declared["id"]).headers["location"]) == PNG
+    # And then she posted the form again with an executable of the same size
+    exe = refused_files()["invoice.pdf"][: len(PNG)]
+    _post_form(declared, "zdjęcie.png", exe)
+
+    # When she sends it
+    sent = call(
+        "api_write_new_message",
+        user_id=anna,
+        body={"offer": {"id": "pl-offer-1001"}, "text": "Zdjęcie", "attachments": [{"id": declared["id"]}]},
+    )
+
+    # Then the message carries the checked PNG: the seller downloads it, and so does anna
+    assert sent.status == 201, sent.raw_body
+    assert sent.json["attachments"][0]["mimeType"] == "image/png"
+    assert _fetch(_download(shop, declared["id"]).headers["location"]) == PNG
+    assert _fetch(_download(anna, declared["id"]).headers["location"]) == PNG
+
+
+def test_before_it_is_sent_the_uploader_downloads_the_checked_bytes(users):
+    # Given a checked PNG whose upload was then replaced through the form
+    anna = users["anna_kowalska"]
+    declared = _declare(anna, "zdjęcie.png", len(PNG)).json
+    assert _put(anna, declared["id"], PNG).status == 200
+    _post_form(declared, "zdjęcie.png", refused_files()["invoice.pdf"])
+
+    # When anna downloads her attachment before sending it
+    downloaded = _fetch(_download(anna, declared["id"]).headers["location"])
+
+    # Then she sees what was checked, which is what a message would carry
+    assert downloaded == PNG
+
+
+# --- a refused send writes nothing ----------------------------------------------------------------
+
+
+def test_a_send_refused_by_its_transaction_leaves_no_stored_copy(users, monkeypatch):
+    # Given anna's checked PNG, whose record is about to expire while she sends it: it is still
+    # valid when checked, but no longer when the message's transaction runs
+    anna = users["anna_kowalska"]
+    attachment_id = _upload(anna, "photo.png", PNG)
+    before = _attachment_item(attachment_id)
+    from functions.api.context import services
+
+    messaging = services().messaging
+    later = messaging._clock() + timedelta(hours=25)
+    monkeypatch.setattr(messaging, "_clock", lambda: later)
+
+    # When she sends it (every attempt's transaction is refused)
+    response = call(
+        "api_write_new_message",
+        user_id=anna,
+        body={"offer": {"id": "pl-offer-1001"}, "text": "Zdjęcie", "attachments": [{"id": attachment_id}]},
+    )
+
+    # Then the send is refused, and it wrote nothing: no message, no stored copy (not even a
+    # delete marker), the attachment's record as it was
+    assert response.status == 409, response.raw_body
+    assert response.json["code"] == "BUSY"
+    assert call("api_list_threads", user_id=anna).json["threads"] == []
+    assert _versions("attachments/") == ([], [])
+    assert _attachment_item(attachment_id) == before
+
+
+def test_a_send_that_loses_the_race_for_an_attachment_keeps_the_winners_file(users, question_thread, monkeypatch):
+    # Given anna's checked PNG, and two sends of it racing: the second one's copy is made, then
+    # the first one is stored before the second one's transaction runs
+    anna, shop = users["anna_kowalska"], users["rowery-kraków"]
+    attachment_id = _upload(anna, "photo.png", PNG)
+    from message_center.domain.sending import SendMessage
+
+    from functions.api.context import services
+
+    attachments = services().attachments
+    files = attachments._files
+    promote = files.promote
+    raced = []
+
+    def promote_then_lose_the_race(*args, **kwargs):
+        version = promote(*args, **kwargs)
+        if not raced:  # the second send's copy is made: now the first send runs, start to end
+            raced.append(None)
+            first = SendMessage(
+                author_id=anna, text="Pierwsze", thread_id=question_thread, attachment_ids=(attachment_id,)
+            )
+            raced.append(services().messaging.send(first))
+        return version
+
+    monkeypatch.setattr(files, "promote", promote_then_lose_the_race)
+
+    # When the second send goes on
+    second = call(
+        "api_write_in_thread",
+        user_id=anna,
+        path={"threadId": question_thread},
+        body={"text": "Drugie", "attachments": [{"id": attachment_id}]},
+    )
+
+    # Then it is refused, and the first message's file is still there, exactly once
+    assert second.status == 422
+    assert second.json["code"] == "ATTACHMENT_ALREADY_USED"
+    first = raced[1].message
+    assert [a.id for a in first.attachments] == [attachment_id]
+    assert _fetch(_download(shop, attachment_id).headers["location"]) == PNG
+    versions, markers = _versions(f"attachments/{attachment_id}")
+    assert len(versions) == 1
+    assert markers == []

@@ -11,9 +11,13 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
+from message_center.composition import AwsClients
 from message_center.data.directory_repository import DirectoryRepository
-from message_center.data.thread_repository import NewMessage, ThreadRepository
-from message_center.services.messaging import MessagingService, StartConversation
+from message_center.data.idempotency_repository import IdempotencyRepository
+from message_center.data.thread_repository import ThreadRepository
+from message_center.domain.sending import NewMessage, SendMessage
+from message_center.services.messaging import MessagingService
+from message_center.settings import ApiSettings
 
 from tests.support.api import ApiResponse, call
 
@@ -21,10 +25,8 @@ from tests.support.api import ApiResponse, call
 class CompetitorFirst(ThreadRepository):
     """Lets one competing request commit between the service's reads and its transaction."""
 
-    def __init__(self, competitor: Callable[[], ApiResponse]) -> None:
-        from functions.api.context import services
-
-        super().__init__(services().connection)
+    def __init__(self, settings: ApiSettings, competitor: Callable[[], ApiResponse]) -> None:
+        super().__init__(AwsClients(settings).connection)
         self._competitor: Callable[[], ApiResponse] | None = competitor
         self.attempts = 0
 
@@ -41,8 +43,9 @@ def _service(threads: ThreadRepository) -> MessagingService:
 
     return MessagingService(
         threads,
-        DirectoryRepository(services().connection),
+        DirectoryRepository(threads._connection),
         services().attachments,
+        IdempotencyRepository(),
         idempotency_ttl=timedelta(hours=1),
     )
 
@@ -53,11 +56,12 @@ def services_ready(users):
     return users
 
 
-def test_concurrent_first_messages_of_a_pair_make_one_thread(services_ready):
+def test_concurrent_first_messages_of_a_pair_make_one_thread(services_ready, aws):
     users = services_ready
     buyer, seller = users["petra_svobodova"], users["rowery-kraków"]
     # Given the seller's first message commits while the buyer's first message is in flight
     threads = CompetitorFirst(
+        aws.api,
         lambda: call(
             "api_write_new_message",
             user_id=seller,
@@ -66,10 +70,10 @@ def test_concurrent_first_messages_of_a_pair_make_one_thread(services_ready):
                 "order": {"id": "order-petra-1"},
                 "text": "Info",
             },
-        )
+        ),
     )
     # When the buyer's message is stored
-    result = _service(threads).start_conversation(buyer, StartConversation(text="Dotaz", order_id="order-petra-1"))
+    result = _service(threads).send(SendMessage(author_id=buyer, text="Dotaz", order_id="order-petra-1"))
     # Then it noticed the new thread, retried and joined it: one thread with both messages
     assert threads.attempts == 2
     for user_id in (buyer, seller):
@@ -82,15 +86,16 @@ def test_concurrent_first_messages_of_a_pair_make_one_thread(services_ready):
     assert call("api_get_badge", user_id=buyer).json == {"unreadThreads": 0}
 
 
-def test_a_read_flag_racing_a_new_message_keeps_the_badge_exact(services_ready, question_thread):
+def test_a_read_flag_racing_a_new_message_keeps_the_badge_exact(services_ready, question_thread, aws):
     users = services_ready
     anna, seller = users["anna_kowalska"], users["rowery-kraków"]
     # Given the seller marks anna's thread read while anna's next message is in flight
     threads = CompetitorFirst(
-        lambda: call("api_mark_thread_read", user_id=seller, path={"threadId": question_thread}, body={"read": True})
+        aws.api,
+        lambda: call("api_mark_thread_read", user_id=seller, path={"threadId": question_thread}, body={"read": True}),
     )
     # When anna's message is stored
-    _service(threads).send_in_thread(anna, question_thread, "Jeszcze jedno pytanie")
+    _service(threads).send(SendMessage(author_id=anna, text="Jeszcze jedno pytanie", thread_id=question_thread))
     # Then her transaction saw the changed entry, retried on fresh state, and the thread is unread again
     assert threads.attempts == 2
     thread = call("api_get_thread", user_id=seller, path={"threadId": question_thread}).json

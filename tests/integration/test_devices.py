@@ -72,14 +72,10 @@ def test_bad_registrations_are_422(users, body, code):
     assert _endpoints() == {}
 
 
-def test_without_platform_applications_push_is_off(users, monkeypatch):
-    from message_center.settings import get_settings
+def test_without_platform_applications_push_is_off(users, aws):
+    from functions.api.handler import container
 
-    from functions.api.context import services
-
-    monkeypatch.delenv("PUSH_APNS_APPLICATION_ARN")
-    get_settings.cache_clear()
-    services.cache_clear()
+    container.install(aws.api.model_copy(update={"push_apns_application_arn": None}))
     response = call("api_register_device", user_id=users["anna_kowalska"], body={"platform": "APNS", "token": TOKEN})
     assert response.status == 422
     assert response.json["code"] == "PUSH_NOT_CONFIGURED"

@@ -70,29 +70,31 @@ def test_provision_creates_the_attachments_bucket_like_the_deployed_one(resource
     (cors,) = s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
     block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
     (encryption,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
+    versioning = s3.get_bucket_versioning(Bucket=bucket)
 
     # Then uploads expire after the layout's days, multipart uploads are aborted, CORS allows browsers
     assert bucket == BUCKET
-    expiring = [rule for rule in lifecycle if "Expiration" in rule]
+    expiring = [rule for rule in lifecycle if "Days" in rule.get("Expiration", {})]
     assert [(r["Filter"]["Prefix"], r["Expiration"]["Days"]) for r in expiring] == [
         (bucket_layout.UPLOAD_PREFIX, bucket_layout.UPLOAD_EXPIRY_DAYS)
     ]
     assert any(r.get("AbortIncompleteMultipartUpload") == {"DaysAfterInitiation": 1} for r in lifecycle)
     assert sorted(cors["AllowedMethods"]) == ["GET", "POST"]
     assert cors["AllowedOrigins"] == ["*"]
-    # and it is private and encrypted, as deployed
+    # and it is private, encrypted and versioned, as deployed
     assert set(block.values()) == {True}
     assert encryption["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert versioning["Status"] == "Enabled"
 
 
-def test_handler_environment_and_lookup_name_the_bucket(endpoint_url: str, resources: emulator.Resources) -> None:
-    # Given / When the environment the local runtime gives the handler, and a later lookup by name
-    environment = emulator.handler_environment(endpoint_url, REGION, resources)
+def test_function_settings_and_lookup_name_the_bucket(endpoint_url: str, resources: emulator.Resources) -> None:
+    # Given / When the settings the local runtime gives the API function, and a later lookup by name
+    settings = emulator.function_settings(endpoint_url, REGION, resources, "http://127.0.0.1:8000").api
     found = emulator.find_resources(endpoint_url, REGION)
 
     # Then both name the provisioned bucket
-    assert environment["ATTACHMENTS_BUCKET"] == BUCKET
-    assert environment["AWS_ENDPOINT_URL"] == endpoint_url
+    assert settings.attachments_bucket == BUCKET
+    assert settings.aws_endpoint_url == endpoint_url
     assert found == resources
 
 

@@ -1,23 +1,23 @@
-"""The local runtime wires the notification pipeline: the handlers' environment names the gateway,
+"""The local runtime wires the notification pipeline: the functions' settings name the gateway,
 stream batches reach the stream handler, and what it sends shows up under /_local/ and as .eml files.
 
 The stream handler is a fake that sends one e-mail and one push per record, the way the real one
-does, with clients configured only by the environment the runtime sets.
+does, with clients configured only by the stream function's settings the runtime gives it.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 import requests
+from message_center.settings import StreamSettings
 
+from local_runtime import emulator
 from local_runtime.runtime import LocalRuntime, handler_exists
 from local_runtime.state import RuntimeState
 
@@ -26,25 +26,26 @@ WAIT_SECONDS = 5.0
 
 class _NotifyingHandler:
     def __init__(self) -> None:
-        self.environment: dict[str, str] = {}
+        self.settings: StreamSettings | None = None  # given by the runtime once it started
         self.done = threading.Event()
 
     def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        self.environment = dict(os.environ)
+        settings = self.settings
+        assert settings is not None and settings.aws_endpoint_url is not None
         for record in event["Records"]:
             pk = record["dynamodb"]["Keys"]["pk"]["S"]
-            boto3.client("ses").send_raw_email(
+            emulator.client("ses", settings.aws_endpoint_url, settings.region).send_raw_email(
                 RawMessage={
                     "Data": (
-                        f"From: Relay <u.1@{os.environ['RELAY_DOMAIN']}>\r\nTo: seller@example.com\r\n"
+                        f"From: Relay <u.1@{settings.relay_domain}>\r\nTo: seller@example.com\r\n"
                         f"Subject: New message {pk}\r\nMessage-ID: <{record['eventID']}@relay>\r\n"
                         "\r\nHello\r\n"
                     ).encode()
                 }
             )
-            sns = boto3.client("sns")
+            sns = emulator.client("sns", settings.aws_endpoint_url, settings.region)
             device = sns.create_platform_endpoint(
-                PlatformApplicationArn=os.environ["PUSH_FCM_APPLICATION_ARN"], Token="fcm-token"
+                PlatformApplicationArn=str(settings.push_fcm_application_arn), Token="fcm-token"
             )
             sns.publish(
                 TargetArn=device["EndpointArn"],
@@ -69,6 +70,7 @@ def runtime(handler: _NotifyingHandler, tmp_path_factory: pytest.TempPathFactory
         outbox_dir=tmp_path_factory.mktemp("runtime") / "outbox",
     )
     local.start()
+    handler.settings = local.settings.stream
     try:
         yield local
     finally:
@@ -78,16 +80,17 @@ def runtime(handler: _NotifyingHandler, tmp_path_factory: pytest.TempPathFactory
 def test_a_stored_message_copy_is_notified_and_shows_in_the_outbox(runtime, handler):
     state: RuntimeState = runtime.state
     # When a message copy is stored
-    boto3.client("dynamodb").put_item(
+    emulator.client("dynamodb", state.aws_endpoint_url, state.region).put_item(
         TableName=state.table_name, Item={"pk": {"S": "MBOX#seller#thread-1"}, "sk": {"S": "MSG#1"}}
     )
 
-    # Then the stream handler ran with the stack's settings, pointing at this runtime
+    # Then the stream handler ran, with the stack's settings pointing at this runtime
     assert handler.done.wait(WAIT_SECONDS), "the stream handler was not invoked"
-    assert handler.environment["PUBLIC_API_URL"] == state.api_url
-    assert handler.environment["NOTIFICATION_SETTINGS_URL"] == f"{state.api_url}/_local/settings"
-    assert handler.environment["IDEMPOTENCY_TABLE_NAME"] == state.idempotency_table_name
-    assert handler.environment["MAIL_TOKEN_SECRET_ARN"] == state.mail_token_secret_arn
+    settings = runtime.settings.stream
+    assert settings.public_web_url == state.api_url
+    assert settings.notification_settings_url == f"{state.api_url}/settings"
+    assert settings.idempotency_table_name == state.idempotency_table_name
+    assert settings.mail_token_secret_id == state.mail_token_secret_arn
     # and what it sent is listed over HTTP, and written as an .eml file
     (email,) = requests.get(state.outbox_url, timeout=10).json()
     assert email["subject"] == "New message MBOX#seller#thread-1"

@@ -1,4 +1,4 @@
-"""The local runtime starts the SMTP server (SES receiving stand-in) with the handlers' environment.
+"""The local runtime starts the SMTP server (SES receiving stand-in) with the inbound function's settings.
 
 Kept apart from test_local_smtp.py: a runtime resets the process-wide emulator state.
 """
@@ -22,7 +22,7 @@ def _runtime(tmp_path, inbound_mail_handler) -> LocalRuntime:
     )
 
 
-def test_the_runtime_runs_the_smtp_server_with_the_handlers_environment(tmp_path):
+def test_the_runtime_runs_the_smtp_server_with_the_functions_settings(tmp_path):
     handler = _Handler()
     runtime = _runtime(tmp_path, handler)
     state = runtime.start()
@@ -33,13 +33,15 @@ def test_the_runtime_runs_the_smtp_server_with_the_handlers_environment(tmp_path
         with smtplib.SMTP(state.host, state.smtp_port, timeout=5) as client:
             client.send_message(_mail(to), from_addr="anna@example.com", to_addrs=[to])
         assert handler.called.wait(WAIT_SECONDS)
-        assert (
-            handler.environment["INBOUND_MAIL_BUCKET"]
-            == state.inbound_mail_bucket
-            == emulator.DEFAULT_INBOUND_MAIL_BUCKET
-        )
-        assert handler.environment["INBOUND_MAIL_PREFIX"] == "inbound/"
-        assert handler.environment["AWS_ENDPOINT_URL"] == state.aws_endpoint_url
+        settings = runtime.settings.inbound_mail
+        assert settings.inbound_mail_bucket == state.inbound_mail_bucket == emulator.DEFAULT_INBOUND_MAIL_BUCKET
+        assert settings.inbound_mail_prefix == "inbound/"
+        assert settings.aws_endpoint_url == state.aws_endpoint_url
+        # and the mail the handler was told about is where those settings say
+        ses_id = handler.events[0]["Records"][0]["ses"]["mail"]["messageId"]
+        s3 = emulator.s3_client(state.aws_endpoint_url, state.region)
+        stored = s3.get_object(Bucket=settings.inbound_mail_bucket, Key=f"{settings.inbound_mail_prefix}{ses_id}")
+        assert b"u.seller@" in stored["Body"].read()
     finally:
         runtime.stop()
     assert runtime.smtp_server is None

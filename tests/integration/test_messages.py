@@ -72,6 +72,30 @@ def test_before_cannot_be_combined_with_offset(users, conversation):
     assert response.json["code"] == "BEFORE_WITH_OFFSET"
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"before": "0"},
+        {"after": "1764129600000"},
+        {"after": "2026-11-26T04:00:00"},
+        {"before": "0001-01-01T00:00:00+14:00"},
+        {"after": "0001-01-01T00:00:00+14:00"},
+        {"after": "9999-12-31T23:59:59-12:00"},
+        {"after": "1960-01-01T00:00:00Z"},
+        {"limit": "5.0"},
+    ],
+)
+def test_date_bounds_and_numbers_in_their_documented_form_only(users, question_thread, query):
+    # When a bound is not an RFC 3339 date-time with a time zone that ids can represent
+    response = call(
+        "api_list_messages", user_id=users["anna_kowalska"], path={"threadId": question_thread}, query=query
+    )
+    # Then it is refused as invalid input (these used to be read as Unix times, or crash the handler)
+    assert response.status == 422, response.raw_body
+    assert response.headers["content-type"] == "application/problem+json"
+    assert [e["location"] for e in response.json["errors"]] == [f"query.{next(iter(query))}"]
+
+
 def test_get_one_message(users, conversation):
     _thread_id, ids = conversation
     response = call("api_get_message", user_id=users["rowery-kraków"], path={"messageId": ids[1]})

@@ -15,7 +15,7 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 from moto.sns.models import sns_backends
 
-from tests.conftest import REGION, RELAY_DOMAIN
+from tests.conftest import PUBLIC_WEB_URL, REGION, RELAY_DOMAIN
 from tests.support.api import LambdaContext, call
 from tests.support.stream import StreamReader, batch, unfiltered
 
@@ -79,12 +79,30 @@ def test_the_recipient_gets_one_email_copy_with_masked_and_signed_addresses(user
     assert mail["Message-ID"] == f"<message-{message['id'].lower()}@{RELAY_DOMAIN}>"
     assert mail["In-Reply-To"] == mail["References"] == f"<thread-{message['thread']['id'].lower()}@{RELAY_DOMAIN}>"
     assert mail["Auto-Submitted"] == "auto-generated"
-    assert mail["List-Unsubscribe"].startswith("<https://")
+    assert mail["List-Unsubscribe"] == f"<{PUBLIC_WEB_URL}/settings>"
     # Subject in the seller's language (pl), naming the counterpart and the offer
     assert mail["Subject"] == 'Nowa wiadomość od anna_kowalska w sprawie oferty „Rower miejski 28"”'
     text = mail.get_body(("plain",)).get_content()
     assert "Czy rower jest dostępny w rozmiarze M?" in text
     assert "Odpowiedz na tego e-maila" in text
+
+
+def test_the_emails_links_open_the_thread_and_the_settings_in_the_web_client(users, reader):
+    # Given anna asks the seller a question
+    message = _ask(users)
+    # When the seller's e-mail copy goes out
+    _deliver(reader)
+    [mail] = _sent_mail()
+    # Then "open the conversation" leads to the thread's page of the web client (which signs the
+    # seller in first), in the text and in the HTML; the settings link to the web client's settings
+    thread_page = f"{PUBLIC_WEB_URL}/threads/{message['thread']['id']}"
+    text = mail.get_body(("plain",)).get_content()
+    html_part = mail.get_body(("html",)).get_content()
+    assert f"Otwórz rozmowę: {thread_page}\n" in text
+    assert f'<a href="{thread_page}">Otwórz rozmowę</a>' in html_part
+    assert mail["List-Unsubscribe"] == f"<{PUBLIC_WEB_URL}/settings>"
+    # and nothing points at the API, whose URLs answer 401 without a bearer token
+    assert "/messaging/" not in mail.as_string()
 
 
 def test_html_part_escapes_user_text(users, reader):
@@ -126,10 +144,54 @@ def test_attachments_are_links_not_bytes(users, reader):
     _deliver(reader)
     [mail] = _sent_mail()
     assert not any(part.get_filename() for part in mail.walk())
-    assert (
-        f"https://api.message-center.test/messaging/message-attachments/{declared['id']}"
-        in mail.get_body(("plain",)).get_content()
+    # Each attachment links to its download page in the web client: it works from a mail client
+    # whenever the copy is read (a presigned URL would expire within minutes; the API's URL needs
+    # a bearer token), and gives the file only to a participant who signs in
+    download_page = f"{PUBLIC_WEB_URL}/attachments/{declared['id']}"
+    assert f"- rower.png: {download_page}\n" in mail.get_body(("plain",)).get_content()
+    assert f'<a href="{download_page}">rower.png</a>' in mail.get_body(("html",)).get_content()
+    assert "/messaging/" not in mail.as_string()
+
+
+def test_direction_controls_are_neither_stored_nor_mailed(users, reader):
+    from message_center.domain.rules import BIDI_CONTROLS
+
+    from tests.support.files import allowed_files
+
+    # Given anna attaches a PNG named so that it would read "umowaexe.pdf", and writes a text that
+    # would show a link reversed
+    png, _ = allowed_files()["photo.png"]
+    anna = users["anna_kowalska"]
+    declared = call("api_declare_attachment", user_id=anna, body={"filename": "umowa\u202efdp.png", "size": len(png)})
+    call(
+        "api_upload_attachment",
+        user_id=anna,
+        path={"attachmentId": declared.json["id"]},
+        binary=png,
+        headers={"content-type": "image/png"},
     )
+    # When she sends them
+    sent = call(
+        "api_write_new_message",
+        user_id=anna,
+        body={
+            "offer": {"id": "pl-offer-1001"},
+            "text": "Umowa: \u202elp.elpmaxe//:sptth\u202c i \u2067zdjęcie\u2069",
+            "attachments": [{"id": declared.json["id"]}],
+        },
+    )
+    # Then what is stored reads in the order it was written, without the controls
+    assert sent.status == 201, sent.raw_body
+    assert sent.json["text"] == "Umowa: lp.elpmaxe//:sptth i zdjęcie"
+    assert sent.json["attachments"][0]["fileName"] == "umowafdp.png"
+    # And so does the e-mail copy, in every part
+    _deliver(reader)
+    [mail] = _sent_mail()
+    parts = [str(mail["Subject"]), str(mail["From"])] + [
+        mail.get_body((kind,)).get_content() for kind in ("plain", "html")
+    ]
+    assert "umowafdp.png" in parts[2] and "lp.elpmaxe//:sptth" in parts[2]
+    assert not BIDI_CONTROLS & set("".join(parts))
 
 
 def test_push_goes_to_every_device_with_the_badge(users, reader):
@@ -184,9 +246,9 @@ def test_ses_down_fails_the_record_but_push_is_sent_once(users, reader, monkeypa
     _register(users["rowery-kraków"], "APNS", APNS_TOKEN)
     _ask(users)
     event = batch(reader.read())
-    from functions.stream.handler import wiring
+    from functions.stream.handler import container
 
-    mailer = wiring().notifications._mailer
+    mailer = container.get().notifications._mailer
 
     def ses_down(*args: Any, **kwargs: Any) -> str:
         raise ConnectionError("SES is unreachable")
@@ -209,9 +271,9 @@ def test_sns_down_does_not_block_the_email(users, reader, monkeypatch):
     _register(users["rowery-kraków"], "APNS", APNS_TOKEN)
     _ask(users)
     event = batch(reader.read())
-    from functions.stream.handler import wiring
+    from functions.stream.handler import container
 
-    push = wiring().notifications._push
+    push = container.get().notifications._push
 
     def sns_down(*args: Any, **kwargs: Any) -> None:
         raise ConnectionError("SNS is unreachable")

@@ -79,6 +79,24 @@ def test_openapi_document_describes_the_api_and_its_extensions(aws):
     assert "MessageOut" in document["components"]["schemas"]
 
 
+def test_openapi_document_describes_refusals_as_the_problem_documents_sent(aws):
+    document = call("api_openapi", user_id=None).json
+    schemas = document["components"]["schemas"]
+    # Powertools' own 422 body is never sent, so it is not described
+    assert "HTTPValidationError" not in schemas
+    assert {"code", "detail", "errors", "traceId"} <= set(schemas["Problem"]["properties"])
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    send = document["paths"]["/messaging/messages"]["post"]
+    for status in ("400", "403", "404", "409", "415", "422", "500"):
+        assert send["responses"][status]["content"] == problem, status
+    # Each operation names its refusals: no catch-all that would let an undeclared one pass
+    assert "default" not in send["responses"]
+    # A JSON body may be sent in either media type, and must name one
+    assert set(send["requestBody"]["content"]) == {"application/json", "application/vnd.allegro.public.v1+json"}
+    thread = document["paths"]["/messaging/threads/{threadId}"]["get"]
+    assert "400" not in thread["responses"] and thread["responses"]["500"]["content"] == problem
+
+
 def test_unknown_routes_are_a_404_problem(aws):
     from tests.support.api import build_event, invoke
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from tests.support.api import call
@@ -103,11 +105,12 @@ def test_naming_only_the_login_continues_an_existing_conversation(users, questio
             404,
             "ORDER_NOT_FOUND",
         ),
+        # A login nobody has is answered like one that did not place the order.
         (
             "rowery-kraków",
             {"recipient": {"login": "nobody_here"}, "order": {"id": "order-anna-1"}, "text": "Hej"},
-            404,
-            "RECIPIENT_NOT_FOUND",
+            403,
+            "ORDER_NOT_WITH_RECIPIENT",
         ),
         ("anna_kowalska", {"offer": {"id": "no-such-offer"}, "text": "Hej"}, 404, "OFFER_NOT_FOUND"),
         ("anna_kowalska", {"order": {"id": "no-such-order"}, "text": "Hej"}, 404, "ORDER_NOT_FOUND"),
@@ -130,6 +133,13 @@ def test_naming_only_the_login_continues_an_existing_conversation(users, questio
         ),
         ("anna_kowalska", {"recipient": {"login": "anna_kowalska"}, "text": "Hej"}, 422, "SELF_MESSAGE"),
         ("anna_kowalska", {"offer": {"id": "pl-offer-1001"}, "text": "   "}, 422, "TEXT_EMPTY"),
+        # Nothing visible: zero-width characters, a Hangul filler, a blank Braille pattern, an override
+        (
+            "anna_kowalska",
+            {"offer": {"id": "pl-offer-1001"}, "text": "\u200b\u200d\u3164\u2800\u202e"},
+            422,
+            "TEXT_EMPTY",
+        ),
         ("anna_kowalska", {"offer": {"id": "pl-offer-1001"}, "text": "x" * 2001}, 422, "TEXT_TOO_LONG"),
         (
             "anna_kowalska",
@@ -165,6 +175,25 @@ def test_refusals_are_clear_problems_and_store_nothing(users, login, body, statu
     for user_id in users.values():
         assert call("api_list_threads", user_id=user_id).json["threads"] == []
         assert call("api_get_badge", user_id=user_id).json == {"unreadThreads": 0}
+
+
+@pytest.mark.parametrize(
+    ("login", "existing_login", "form"),
+    [
+        # a login alone (continue a conversation): petra exists but has never talked with anna
+        ("anna_kowalska", "petra_svobodova", {"text": "Hej"}),
+        # the seller form: olena exists but did not place the shop's order-anna-1
+        ("rowery-kraków", "olena_k", {"order": {"id": "order-anna-1"}, "text": "Hej"}),
+    ],
+    ids=["login-only", "seller-form"],
+)
+def test_the_forms_naming_a_login_do_not_tell_whether_it_exists(users, login, existing_login, form):
+    # When the same request names a login that exists and one that does not
+    existing = _start(users[login], {**form, "recipient": {"login": existing_login}})
+    missing = _start(users[login], {**form, "recipient": {"login": "nobody_here"}})
+    # Then both get the same refusal, word for word
+    assert existing.status == missing.status and existing.status in (403, 422)
+    assert existing.json == missing.json
 
 
 def test_exactly_2000_characters_are_accepted(users):
@@ -257,3 +286,24 @@ def test_idempotency_keys_are_per_user(users, question_thread):
     )
     assert anna.status == shop.status == 201
     assert anna.json["id"] != shop.json["id"]
+
+
+def test_a_key_past_its_time_is_a_new_request_even_before_its_record_is_deleted(users):
+    from message_center.data.idempotency_repository import idempotency_key
+    from message_center.data.items import IdempotencyItem
+
+    # Given a send with an Idempotency-Key whose remembered time has passed, while its record is
+    # still in the table (DynamoDB's TTL deletes expired items only some time later)
+    anna = users["anna_kowalska"]
+    headers = {"idempotency-key": "expired-key-0001"}
+    first = _start(anna, {"offer": {"id": "pl-offer-1001"}, "text": "Pierwsze pytanie"}, headers=headers)
+    record = IdempotencyItem.get(*idempotency_key(anna, "expired-key-0001"))
+    record.update(actions=[IdempotencyItem.expires_at.set(datetime.now(UTC) - timedelta(minutes=1))])
+    # When the client uses the key again, for another message
+    again = _start(anna, {"offer": {"id": "pl-offer-1001"}, "text": "Drugie pytanie"}, headers=headers)
+    # Then it is a new message, stored once, not a refusal
+    assert again.status == 201, again.json
+    assert again.json["id"] != first.json["id"] and "idempotent-replayed" not in again.headers
+    thread_id = first.json["thread"]["id"]
+    shop_view = call("api_list_messages", user_id=users["rowery-kraków"], path={"threadId": thread_id}).json
+    assert [m["text"] for m in shop_view["messages"]] == ["Drugie pytanie", "Pierwsze pytanie"]

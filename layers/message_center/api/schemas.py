@@ -1,15 +1,28 @@
 """Wire models of the /messaging API: camelCase JSON, the marketplace's field names and enums.
 
-Inputs forbid unknown fields only where a typo would silently change meaning; outputs may grow
-new fields (clients tolerate extra fields) but never change the meaning of existing ones.
+Inputs forbid unknown fields only where a typo would silently change meaning, and take each value
+only in its documented JSON type (no number as a string, no ``true`` for a number); outputs may
+grow new fields (clients tolerate extra fields) but never change the meaning of existing ones.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StrictBool, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+)
 from pydantic.alias_generators import to_camel
 
 from ..domain.devices import Device, Platform
@@ -32,6 +45,57 @@ class WireModel(BaseModel):
 
 class InputModel(WireModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True, extra="forbid")
+
+
+# -- query parameters ---------------------------------------------------------------------
+# Query values are text, which pydantic reads generously ("20.0", "2_0" or " 20" as 20, "yes" as
+# true, "0" as a Unix time); each is taken here in its one documented form only.
+
+_INTEGER = re.compile(r"-?[0-9]+")
+_DATE_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,9})?(?:Z|[+-][0-9]{2}:[0-9]{2})",
+    re.IGNORECASE,
+)
+# Ids (ULIDs) count milliseconds from 1970, and Python's dates end with 9999: a bound outside
+# that cannot be compared with anything stored.
+EARLIEST_DATE_TIME = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_DATE_TIME = datetime(9999, 12, 31, 23, 59, 59, 999_000, tzinfo=UTC)
+
+
+def _integer_text(value: object) -> object:
+    if not isinstance(value, str) or not _INTEGER.fullmatch(value):
+        raise ValueError("expected an integer in decimal digits")
+    return value
+
+
+def _boolean_text(value: object) -> bool:
+    if value not in ("true", "false"):
+        raise ValueError("expected true or false")
+    return value == "true"
+
+
+def _date_time_text(value: object) -> object:
+    if not isinstance(value, str) or not _DATE_TIME.fullmatch(value):
+        raise ValueError("expected an RFC 3339 date-time with a time zone, e.g. 2026-11-26T14:00:00Z")
+    return value
+
+
+def _within_id_range(value: datetime) -> datetime:
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00 is before year 1 in UTC
+        utc = None
+    if utc is None or not EARLIEST_DATE_TIME <= utc <= LATEST_DATE_TIME:
+        raise ValueError("expected a date-time between 1970-01-01T00:00:00Z and 9999-12-31T23:59:59.999Z")
+    return utc
+
+
+# Bounds before the validator: placed after it, pydantic would document them as ``ge``/``le``,
+# which OpenAPI does not know.
+PageSize = Annotated[int, Field(ge=1, le=20), BeforeValidator(_integer_text)]
+PageOffset = Annotated[int, Field(ge=0, le=5000), BeforeValidator(_integer_text)]
+QueryBoolean = Annotated[bool, BeforeValidator(_boolean_text)]
+QueryDateTime = Annotated[AwareDatetime, BeforeValidator(_date_time_text), AfterValidator(_within_id_range)]
 
 
 # -- shared -------------------------------------------------------------------------------
@@ -204,7 +268,7 @@ class NewMessage(InputModel):
 
 class NewAttachmentDeclaration(InputModel):
     filename: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
-    size: Annotated[int, Field(ge=0, le=1 << 40)]
+    size: Annotated[StrictInt, Field(ge=0, le=1 << 40)]
 
 
 class UploadFormOut(WireModel):
@@ -292,4 +356,17 @@ class Problem(BaseModel):
     status: int
     detail: str
     code: str
-    errors: list[FieldProblem] | None = None
+    errors: list[FieldProblem] | None = Field(
+        default=None, description="The first problems with single fields (at most 10); `detail` counts the rest."
+    )
+    trace_id: str | None = Field(
+        default=None,
+        serialization_alias="traceId",
+        description="On an unexpected error (500): quote it when reporting the problem.",
+    )
+
+
+class GatewayError(BaseModel):
+    """What API Gateway itself answers before the API runs (an invalid token: 401 ``Unauthorized``)."""
+
+    message: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pynamodb.exceptions import DoesNotExist, UpdateError
+from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
@@ -30,6 +30,7 @@ def _to_attachment(item: AttachmentItem) -> Attachment:
         message_id=item.message_id,
         participants=tuple(str(p) for p in item.participants or ()),
         refusal=item.refusal,
+        content_version=item.content_version,
     )
 
 
@@ -52,13 +53,24 @@ class AttachmentRepository:
             return None
 
     def record_verdict(
-        self, attachment_id: str, status: AttachmentStatus, mime_type: str | None, refusal: str | None
+        self,
+        attachment_id: str,
+        status: AttachmentStatus,
+        mime_type: str | None,
+        refusal: str | None,
+        content_version: str | None = None,
     ) -> Attachment | None:
-        """Store the content check's result once; None if another request decided first."""
+        """Store the content check's result once, with the version of the bytes it checked; None
+        if another request decided first."""
         item = AttachmentItem(*attachment_key(attachment_id))
         actions: list[Action] = [AttachmentItem.status.set(status.value)]
         actions.append(AttachmentItem.mime_type.set(mime_type) if mime_type else AttachmentItem.mime_type.remove())
         actions.append(AttachmentItem.refusal.set(refusal) if refusal else AttachmentItem.refusal.remove())
+        actions.append(
+            AttachmentItem.content_version.set(content_version)
+            if content_version
+            else AttachmentItem.content_version.remove()
+        )
         try:
             item.update(actions=actions, condition=AttachmentItem.status == AttachmentStatus.NEW.value)
         except UpdateError as error:
@@ -66,6 +78,14 @@ class AttachmentRepository:
                 return None
             raise
         return _to_attachment(item)
+
+    def delete_unused(self, attachment_id: str) -> None:
+        """Forget an attachment no message uses (one stored for a delivery that was refused)."""
+        try:
+            AttachmentItem(*attachment_key(attachment_id)).delete(condition=AttachmentItem.message_id.does_not_exist())
+        except DeleteError as error:
+            if error.cause_response_code != CONDITION_FAILED:
+                raise
 
 
 def use_in_message_actions(message_id: str, participants: list[str]) -> list[Action]:

@@ -206,6 +206,8 @@ class AttachmentItem(_TableItem):
     status = UnicodeAttribute()
     mime_type = UnicodeAttribute(null=True, attr_name="mimeType")
     refusal = UnicodeAttribute(null=True)
+    # The S3 version of the upload whose bytes were checked: the only one a message may copy.
+    content_version = UnicodeAttribute(null=True, attr_name="contentVersion")
     created_at = UTCDateTimeAttribute(attr_name="createdAt")
     # Unused declarations expire; a message that uses the attachment removes this attribute.
     expires_at = TTLAttribute(null=True, attr_name=schema.TTL_ATTRIBUTE)
@@ -261,7 +263,9 @@ ALL_ITEM_CLASSES: tuple[type[_TableItem], ...] = (
 )
 
 
-def bind_table(table_name: str, region: str, host: str | None) -> Connection:
+def bind_table(
+    table_name: str, region: str, host: str | None, *, credentials: dict[str, str] | None = None
+) -> Connection:
     """Point every item class at the configured table (called once per cold start) and return
     the one DynamoDB connection they share.
 
@@ -273,6 +277,9 @@ def bind_table(table_name: str, region: str, host: str | None) -> Connection:
         item_class.Meta.table_name = table_name
         item_class.Meta.region = region
         item_class.Meta.host = host  # type: ignore[attr-defined]
+        # Explicit credentials (the local emulator's dummy ones); None: the default chain.
+        for name in ("aws_access_key_id", "aws_secret_access_key", "aws_session_token"):
+            setattr(item_class.Meta, name, (credentials or {}).get(name))
         item_class._connection = None
     shared = InboxEntryItem._get_connection()
     for item_class in ALL_ITEM_CLASSES:

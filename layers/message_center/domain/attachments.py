@@ -55,6 +55,8 @@ class Attachment:
     message_id: str | None = None
     participants: tuple[str, ...] = ()
     refusal: str | None = None
+    # Names the exact bytes that were checked (the storage's immutable version of the upload).
+    content_version: str | None = None
 
     @property
     def used(self) -> bool:

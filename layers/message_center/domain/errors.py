@@ -61,3 +61,9 @@ class ServiceUnavailableError(MessageCenterError):
     """A service we depend on is down right now; retrying later works (503)."""
 
     code = "SERVICE_UNAVAILABLE"
+
+
+class IdempotencyKeyTaken(ConflictError):
+    """Another request with the same Idempotency-Key committed first (the service replays it)."""
+
+    code = "IDEMPOTENCY_KEY_TAKEN"

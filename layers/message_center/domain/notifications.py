@@ -1,6 +1,7 @@
 """What a recipient is told about a new message: the e-mail copy and the push payload.
 
-Pure functions of plain values, localised to the recipient's preferred language.
+Pure functions of plain values, localised to the recipient's preferred language. Nothing sent
+carries bidirectional controls, whatever the stored text, file names or offer titles hold.
 """
 
 from __future__ import annotations
@@ -10,8 +11,12 @@ import json
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr
+from urllib.parse import quote
 
+from ..deployment import WEB_CLIENT_ROUTES
+from . import relay_addresses
 from .models import Language, Message, MessageTranslation
+from .rules import without_bidi_controls
 
 PREVIEW_LENGTH = 120
 
@@ -79,6 +84,22 @@ class EmailCopy:
     translation: MessageTranslation | None = None  # shown first, the original below it
 
 
+def thread_link(web_url: str, thread_id: str) -> str:
+    """The thread in the web client (which signs the reader in first, then opens it)."""
+    return _web_link(web_url, WEB_CLIENT_ROUTES.thread.format(thread_id=quote(thread_id, safe="")))
+
+
+def attachment_link(web_url: str, attachment_id: str) -> str:
+    """The attachment's download in the web client: it works from a mail client whenever the copy
+    is read (the web client downloads it with the reader's own sign-in, so only a participant of
+    the thread gets the file), unlike the API's URL, which needs a bearer token."""
+    return _web_link(web_url, WEB_CLIENT_ROUTES.attachment.format(attachment_id=quote(attachment_id, safe="")))
+
+
+def _web_link(web_url: str, path: str) -> str:
+    return f"{web_url.rstrip('/')}{path}"
+
+
 def subject(copy: EmailCopy) -> str:
     texts = _TEXTS[copy.language]
     parts = [texts["subject"].format(login=copy.author_login)]
@@ -87,17 +108,7 @@ def subject(copy: EmailCopy) -> str:
         parts.append(texts["about_offer"].format(title=copy.offer_title or relates.offer_id))
     elif relates.order_id:
         parts.append(texts["about_order"].format(order=relates.order_id))
-    return " ".join(parts)
-
-
-def thread_message_id(thread_id: str, domain: str) -> str:
-    """A stable Message-ID for the thread itself, which every copy refers to so that mail
-    clients keep the conversation together."""
-    return f"<thread-{thread_id.lower()}@{domain}>"
-
-
-def message_message_id(message_id: str, domain: str) -> str:
-    return f"<message-{message_id.lower()}@{domain}>"
+    return without_bidi_controls(" ".join(parts))
 
 
 def build_email(copy: EmailCopy) -> EmailMessage:
@@ -106,20 +117,20 @@ def build_email(copy: EmailCopy) -> EmailMessage:
     message = copy.message
     email = EmailMessage()
     email["Subject"] = subject(copy)
-    email["From"] = formataddr((f"{copy.author_login} (Message Center)", copy.from_address))
+    email["From"] = formataddr((without_bidi_controls(f"{copy.author_login} (Message Center)"), copy.from_address))
     email["To"] = copy.recipient_email
     email["Reply-To"] = copy.reply_to
     email["Date"] = format_datetime(message.created_at)
-    email["Message-ID"] = message_message_id(message.id, copy.relay_domain)
-    thread_root = thread_message_id(message.thread_id, copy.relay_domain)
+    email["Message-ID"] = relay_addresses.message_message_id(message.id, copy.relay_domain)
+    thread_root = relay_addresses.thread_message_id(message.thread_id, copy.relay_domain)
     email["In-Reply-To"] = thread_root
     email["References"] = thread_root
     # RFC 3834: a notification, so autoresponders must not answer it (people still can).
     email["Auto-Submitted"] = "auto-generated"
     if copy.unsubscribe_url:
         email["List-Unsubscribe"] = f"<{copy.unsubscribe_url}>"
-    email.set_content(_text_body(copy, texts))
-    email.add_alternative(_html_body(copy, texts), subtype="html")
+    email.set_content(without_bidi_controls(_text_body(copy, texts)))
+    email.add_alternative(without_bidi_controls(_html_body(copy, texts)), subtype="html")
     email["Content-Language"] = copy.language.value  # after the body: set_content resets Content-*
     return email
 
@@ -170,7 +181,7 @@ def _paragraphs(text: str) -> str:
 
 def preview(message: Message) -> str:
     """A short preview of the text (never of attachments' content)."""
-    text = " ".join(message.text.split())
+    text = " ".join(without_bidi_controls(message.text).split())
     if len(text) > PREVIEW_LENGTH:
         text = text[: PREVIEW_LENGTH - 1].rstrip() + "…"
     return text
@@ -195,7 +206,7 @@ def push_notification(message: Message, language: Language, badge: int) -> PushN
         interlocutor_login=message.author_login,
         preview=body,
         badge=badge,
-        title=texts["push_title"].format(login=message.author_login),
+        title=without_bidi_controls(texts["push_title"].format(login=message.author_login)),
     )
 
 

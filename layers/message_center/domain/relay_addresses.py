@@ -70,3 +70,26 @@ def parse_alias_address(address: str, domain: str) -> str | None:
     local = _local_part(address, domain)
     match = _ALIAS.match(local) if local else None
     return match["alias"] if match else None
+
+
+# -- Message-IDs of the e-mail copies: built for every copy, read back from replies' References --
+
+_THREAD_PREFIX = "thread-"
+
+
+def thread_message_id(thread_id: str, domain: str) -> str:
+    """A stable Message-ID for the thread itself, which every copy refers to so that mail
+    clients keep the conversation together (and a reply names its thread)."""
+    return f"<{_THREAD_PREFIX}{thread_id.lower()}@{domain}>"
+
+
+def message_message_id(message_id: str, domain: str) -> str:
+    return f"<message-{message_id.lower()}@{domain}>"
+
+
+def thread_id_from_reference(reference: str, domain: str) -> str | None:
+    """The thread id in a Message-ID that ``thread_message_id`` built for ``domain``, else None."""
+    local, _, reference_domain = reference.strip().strip("<>").lower().partition("@")
+    if reference_domain != domain.lower() or not local.startswith(_THREAD_PREFIX):
+        return None
+    return local.removeprefix(_THREAD_PREFIX).upper() or None

@@ -7,47 +7,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from aws_lambda_powertools import Logger
-
-from ..data.directory_repository import DirectoryRepository
-from ..data.inbound_mail_repository import InboundMailRepository
 from ..domain import relay_addresses
+from ..domain.attachments import Attachment
 from ..domain.errors import MessageCenterError
-from ..domain.mail import ParsedMail, parse_inbound
+from ..domain.mail import ParsedMail, message_text, parse_inbound
+from ..domain.mail.verdicts import Verdicts, authenticate_sender, dkim_signing_domains, screen
 from ..domain.models import User
 from ..domain.rules import MAX_TEXT_LENGTH
+from ..domain.sending import Channel, SendMessage
 from .attachments import AttachmentService
 from .messaging import MessagingService
+from .ports import Directory, InboundMailRecords
 
-logger = Logger(child=True)
-
-
-class Verdict(StrEnum):
-    PASS = "PASS"  # noqa: S105 - a verdict, not a password
-    FAIL = "FAIL"
-    GRAY = "GRAY"
-    PROCESSING_FAILED = "PROCESSING_FAILED"
-    DISABLED = "DISABLED"
-
-
-@dataclass(frozen=True)
-class Verdicts:
-    """SES's receipt verdicts."""
-
-    spam: str
-    virus: str
-    spf: str
-    dkim: str
-    dmarc: str
-    dmarc_policy: str | None = None
+__all__ = ["Decision", "InboundMailService", "Outcome", "Verdicts"]
 
 
 class Outcome(StrEnum):
     DELIVERED = "DELIVERED"
     SPAM = "SPAM"
     VIRUS = "VIRUS"
-    DMARC_REJECT = "DMARC_REJECT"
+    DMARC_FAIL = "DMARC_FAIL"  # whatever the domain's policy
     UNAUTHENTICATED = "UNAUTHENTICATED"  # neither SPF nor DKIM passed
+    NOT_ALIGNED = "NOT_ALIGNED"  # SPF or DKIM passed, but not for the From address's domain
     UNUSABLE = "UNUSABLE"  # no sender or no content
     AUTO_REPLY = "AUTO_REPLY"
     UNKNOWN_SENDER = "UNKNOWN_SENDER"
@@ -76,12 +57,12 @@ class _Route:
 class InboundMailService:
     def __init__(
         self,
-        directory: DirectoryRepository,
+        directory: Directory,
         messaging: MessagingService,
         attachments: AttachmentService,
         signing_key: Callable[[], bytes],
         relay_domain: str,
-        records: InboundMailRepository,
+        records: InboundMailRecords,
     ) -> None:
         self._records = records
         self._directory = directory
@@ -90,39 +71,61 @@ class InboundMailService:
         self._signing_key = signing_key
         self._domain = relay_domain.lower()
 
-    def receive(self, mail_id: str, recipients: list[str], verdicts: Verdicts, raw: bytes) -> Decision:
-        """Decide what the mail becomes, and record the decision under the SES message id."""
-        decision = self._decide(mail_id, recipients, verdicts, raw)
+    def receive(
+        self, mail_id: str, recipients: list[str], verdicts: Verdicts, raw: bytes, envelope_sender: str | None = None
+    ) -> Decision:
+        """Decide what the mail becomes, and record the decision under the SES message id.
+        ``envelope_sender``: the SMTP MAIL FROM (SES's ``mail.source``), for SPF alignment."""
+        decision = self._decide(mail_id, recipients, verdicts, raw, envelope_sender)
         self._records.record(mail_id, decision.outcome.value, decision.detail, decision.message_id)
         return decision
 
-    def _decide(self, mail_id: str, recipients: list[str], verdicts: Verdicts, raw: bytes) -> Decision:
-        refusal = _screen(verdicts)
+    def _decide(
+        self, mail_id: str, recipients: list[str], verdicts: Verdicts, raw: bytes, envelope_sender: str | None
+    ) -> Decision:
+        refusal = screen(verdicts)
         if refusal is not None:
-            return Decision(refusal)
+            return Decision(Outcome(refusal.value), detail=verdicts.dmarc_policy if refusal == "DMARC_FAIL" else None)
         mail = parse_inbound(raw, max_text_length=MAX_TEXT_LENGTH)
         if mail.unusable_reason is not None:
             return Decision(Outcome.UNUSABLE, detail=mail.unusable_reason.value)
         if mail.is_auto_submitted:
             return Decision(Outcome.AUTO_REPLY, detail=str(mail.auto_submitted_reason))
+        refusal = authenticate_sender(verdicts, mail.from_address or "", envelope_sender, dkim_signing_domains(raw))
+        if refusal is not None:
+            return Decision(Outcome(refusal.value))
         sender = self._directory.get_user_by_email(mail.from_address or "")
         if sender is None:
             return Decision(Outcome.UNKNOWN_SENDER)
-        already = self._messaging.delivered_mail(sender.id, mail_id)
+        already = self._messaging.sent_message_id(sender.id, _idempotency_key(mail_id))
         if already is not None:
-            return Decision(Outcome.DELIVERED, message_id=already.id)
+            return Decision(Outcome.DELIVERED, message_id=already)
         route = self._route(sender, recipients, mail)
         if isinstance(route, Outcome):
             return Decision(route)
+        stored: list[Attachment] = []
         try:
-            attachment_ids = tuple(
-                self._attachments.store_received(sender.id, a.filename, a.content).id for a in mail.attachments
-            )
-            result = self._messaging.deliver_mail(
-                sender.id, route.recipient_id, _text(mail), attachment_ids, mail_id, thread_id=route.thread_id
+            for attachment in mail.attachments:
+                stored.append(self._attachments.store_received(sender.id, attachment.filename, attachment.content))
+            result = self._messaging.send(
+                SendMessage(
+                    author_id=sender.id,
+                    text=message_text(mail, MAX_TEXT_LENGTH),
+                    channel=Channel.MAIL,
+                    recipient_id=route.recipient_id,
+                    thread_id=route.thread_id,
+                    attachment_ids=tuple(a.id for a in stored),
+                    idempotency_key=_idempotency_key(mail_id),
+                )
             )
         except MessageCenterError as error:
+            # Refused before or by the message's transaction (never after it committed): the files
+            # stored for this mail belong to nothing, so they go (a redelivery stores its own).
+            self._attachments.discard_received(stored)
             return Decision(Outcome.REFUSED_BY_RULE, detail=error.code)
+        if result.replayed:
+            # A concurrent delivery of the same mail stored it first, with its own files.
+            self._attachments.discard_received(stored)
         return Decision(Outcome.DELIVERED, message_id=result.message.id)
 
     def _route(self, sender: User, recipients: list[str], mail: ParsedMail) -> _Route | Outcome:
@@ -131,7 +134,7 @@ class InboundMailService:
             target = relay_addresses.parse_reply_address(address, self._signing_key(), self._domain)
             if target is not None:
                 owner = self._directory.get_user_by_alias(target.alias)
-                interlocutor = self._messaging.is_participant(sender.id, target.thread_id)
+                interlocutor = self._messaging.interlocutor(sender.id, target.thread_id)
                 # The address was given to one person: only they can answer through it.
                 if owner is not None and owner.id == sender.id and interlocutor is not None:
                     return _Route(interlocutor, target.thread_id)
@@ -147,34 +150,13 @@ class InboundMailService:
             return Outcome.FORGED_ADDRESS
         # Last resort: the thread the mail answers, only for one of its participants.
         for reference in mail.thread_references:
-            local, _, domain = reference.lower().partition("@")
-            if domain == self._domain and local.startswith("thread-"):
-                thread_id = local.removeprefix("thread-").upper()
-                interlocutor = self._messaging.is_participant(sender.id, thread_id)
-                if interlocutor is not None:
-                    return _Route(interlocutor, thread_id)
+            thread_id = relay_addresses.thread_id_from_reference(reference, self._domain)
+            interlocutor = self._messaging.interlocutor(sender.id, thread_id) if thread_id else None
+            if thread_id is not None and interlocutor is not None:
+                return _Route(interlocutor, thread_id)
         return Outcome.NO_ROUTE
 
 
-def _screen(verdicts: Verdicts) -> Outcome | None:
-    if verdicts.virus == Verdict.FAIL:
-        return Outcome.VIRUS
-    if verdicts.spam == Verdict.FAIL:
-        return Outcome.SPAM
-    if verdicts.dmarc == Verdict.FAIL and (verdicts.dmarc_policy or "").upper() == "REJECT":
-        return Outcome.DMARC_REJECT
-    if Verdict.PASS not in (verdicts.spf, verdicts.dkim):
-        return Outcome.UNAUTHENTICATED
-    return None
-
-
-def _text(mail: ParsedMail) -> str:
-    """The reply text, plus which attached files were not accepted and why."""
-    parts = [mail.text] if mail.text else []
-    if mail.refused_attachments:
-        refused = "; ".join(f"{r.filename} ({r.detail or r.reason.value})" for r in mail.refused_attachments)
-        parts.append(f"[Attachments not accepted: {refused}]")
-    if not parts:
-        parts.append("[" + ", ".join(a.filename for a in mail.attachments) + "]")
-    text = "\n\n".join(parts)
-    return text if len(text) <= MAX_TEXT_LENGTH else text[: MAX_TEXT_LENGTH - 1] + "…"
+def _idempotency_key(mail_id: str) -> str:
+    """An e-mail is stored once however often SES delivers it: its id is the send's key."""
+    return f"mail-{mail_id}"

@@ -8,16 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..data.directory_repository import DirectoryRepository
-from ..data.thread_repository import (
-    IdempotencyClaim,
-    IdempotencyKeyTaken,
-    InboxFilter,
-    NewMessage,
-    ThreadRepository,
-)
 from ..domain import inbox, rules
-from ..domain.errors import ConcurrencyError, ConflictError, NotFoundError, ValidationError
+from ..domain.errors import ConcurrencyError, ConflictError, IdempotencyKeyTaken, NotFoundError, ValidationError
 from ..domain.ids import is_valid_id, new_id, utc_now
 from ..domain.language import detect_language
 from ..domain.models import (
@@ -30,7 +22,9 @@ from ..domain.models import (
     RelatesTo,
     User,
 )
-from .attachments import AttachmentService
+from ..domain.sending import Channel, IdempotencyClaim, InboxFilter, NewMessage, SendMessage
+from .attachments import AttachmentService, PreparedAttachments
+from .ports import Directory, IdempotencyKeys, Threads
 
 # Optimistic-locking attempts before giving up with 409 (contention on one pair is rare).
 _MAX_ATTEMPTS = 5
@@ -55,17 +49,6 @@ class MessageQuery:
 
 
 @dataclass(frozen=True)
-class StartConversation:
-    """A ``POST /messaging/messages`` request: which of its forms is decided by what is set."""
-
-    text: str
-    offer_id: str | None = None
-    order_id: str | None = None
-    recipient_login: str | None = None
-    attachment_ids: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
 class SendResult:
     message: Message
     replayed: bool  # True when an earlier request with the same Idempotency-Key stored it
@@ -76,9 +59,10 @@ class MessagingService:
 
     def __init__(
         self,
-        threads: ThreadRepository,
-        directory: DirectoryRepository,
+        threads: Threads,
+        directory: Directory,
         attachments: AttachmentService,
+        idempotency: IdempotencyKeys,
         *,
         idempotency_ttl: timedelta,
         clock: Callable[[], datetime] = utc_now,
@@ -86,6 +70,7 @@ class MessagingService:
         self._threads = threads
         self._directory = directory
         self._attachments = attachments
+        self._idempotency = idempotency
         self._idempotency_ttl = idempotency_ttl
         self._clock = clock
 
@@ -97,12 +82,7 @@ class MessagingService:
             matches = entry is not None and _entry_matches(entry, query)
             found = (entry,) if matches and entry is not None and query.offset == 0 else ()
             return InboxPage(entries=found, offset=query.offset, limit=query.limit)
-        inbox_filter = {
-            (False, False): InboxFilter.ALL,
-            (True, False): InboxFilter.UNREAD,
-            (False, True): InboxFilter.AWAITING_REPLY,
-            (True, True): InboxFilter.UNREAD_AWAITING_REPLY,
-        }[(query.unread_only, query.awaiting_reply_only)]
+        inbox_filter = InboxFilter.of(unread_only=query.unread_only, awaiting_reply_only=query.awaiting_reply_only)
         entries = self._threads.list_inbox(
             caller_id, inbox_filter, before=query.before, offset=query.offset, limit=query.limit
         )
@@ -153,126 +133,91 @@ class MessagingService:
 
     # -- writing ---------------------------------------------------------------------------
 
-    def send_in_thread(
-        self,
-        caller_id: str,
-        thread_id: str,
-        text: str,
-        attachment_ids: tuple[str, ...] = (),
-        idempotency_key: str | None = None,
-    ) -> SendResult:
-        request_hash = _request_hash("thread", thread_id, text, attachment_ids)
-        replay = self._replay(caller_id, idempotency_key, request_hash)
-        if replay is not None:
-            return replay
-        clean_text = rules.normalize_text(text)
-        entry = self._participant_entry(caller_id, thread_id)
-        author = self._require_user(caller_id)
-        recipient = self._directory.get_user(entry.interlocutor_id)
-        if recipient is None:
-            raise NotFoundError("Thread not found.", code="THREAD_NOT_FOUND")
-        return self._store(
-            author,
-            recipient,
-            clean_text,
-            rules.ConversationStart(recipient_id=recipient.id, type=MessageType.MESSAGE_CENTER, relates_to=RelatesTo()),
-            idempotency_key,
-            request_hash,
-            attachment_ids,
-            known_thread_id=thread_id,
-        )
-
-    def start_conversation(
-        self, caller_id: str, request: StartConversation, idempotency_key: str | None = None
-    ) -> SendResult:
+    def send(self, command: SendMessage) -> SendResult:
+        """Store one message, whichever way it came (API or e-mail) and whatever form it takes
+        (see ``SendMessage``). A repeated ``idempotency_key`` returns the message stored first."""
         request_hash = _request_hash(
-            "new",
-            request.offer_id,
-            request.order_id,
-            request.recipient_login,
-            request.text,
-            request.attachment_ids,
+            *(
+                (command.channel, command.recipient_id)  # an e-mail's id is its key
+                if command.channel is Channel.MAIL
+                else (
+                    command.thread_id,
+                    command.offer_id,
+                    command.order_id,
+                    command.recipient_login,
+                    command.text,
+                    command.attachment_ids,
+                )
+            )
         )
-        replay = self._replay(caller_id, idempotency_key, request_hash)
+        replay = self._replay(command.author_id, command.idempotency_key, request_hash)
         if replay is not None:
             return replay
-        clean_text = rules.normalize_text(request.text)
-        author = self._require_user(caller_id)
-        start, recipient, known_thread_id = self._decide_start(author, request)
+        clean_text = rules.normalize_text(command.text)
+        author = self._require_user(command.author_id)
+        start, recipient, known_thread_id = self._decide(author, command)
         recipient = recipient or self._directory.get_user(start.recipient_id)
-        if recipient is None:
+        if recipient is None or recipient.id == author.id:
             raise NotFoundError("Recipient not found.", code="RECIPIENT_NOT_FOUND")
         return self._store(
             author,
             recipient,
             clean_text,
             start,
-            idempotency_key,
+            command.idempotency_key,
             request_hash,
-            request.attachment_ids,
+            command.attachment_ids,
             known_thread_id=known_thread_id,
         )
 
-    def deliver_mail(
-        self,
-        author_id: str,
-        recipient_id: str,
-        text: str,
-        attachment_ids: tuple[str, ...],
-        mail_id: str,
-        *,
-        thread_id: str | None = None,
-    ) -> SendResult:
-        """Store an e-mail as a ``MAIL`` message from ``author_id`` to ``recipient_id`` (in their
-        thread, which is created if the pair has none). Idempotent on the mail's id."""
-        request_hash = _request_hash("mail", recipient_id, mail_id)
-        key = f"mail-{mail_id}"
-        replay = self._replay(author_id, key, request_hash)
-        if replay is not None:
-            return replay
-        author = self._require_user(author_id)
-        recipient = self._directory.get_user(recipient_id)
-        if recipient is None or recipient.id == author.id:
-            raise NotFoundError("Recipient not found.", code="RECIPIENT_NOT_FOUND")
-        clean_text = rules.normalize_text(text)
-        start = rules.ConversationStart(recipient_id=recipient.id, type=MessageType.MAIL, relates_to=RelatesTo())
-        return self._store(
-            author, recipient, clean_text, start, key, request_hash, attachment_ids, known_thread_id=thread_id
-        )
+    def sent_message_id(self, author_id: str, idempotency_key: str) -> str | None:
+        """The id of the message an earlier send with this key stored, if any (e.g. a redelivered
+        e-mail), whether or not its author has deleted their copy since."""
+        record = self._idempotency.get(author_id, idempotency_key)
+        return record.message_id if record else None
 
-    def delivered_mail(self, author_id: str, mail_id: str) -> Message | None:
-        """The message an e-mail already became, if it did (redelivery of the same mail)."""
-        record = self._threads.get_idempotency(author_id, f"mail-{mail_id}")
-        return self._threads.get_message(author_id, record.thread_id, record.message_id) if record else None
-
-    def is_participant(self, user_id: str, thread_id: str) -> str | None:
-        """The interlocutor's id when ``user_id`` takes part in ``thread_id``, else None."""
+    def interlocutor(self, user_id: str, thread_id: str) -> str | None:
+        """The other participant's id when ``user_id`` takes part in ``thread_id``, else None."""
         entry = self._threads.get_entry(user_id, thread_id) if is_valid_id(thread_id) else None
         return entry.interlocutor_id if entry else None
 
     # -- internals -------------------------------------------------------------------------
 
-    def _decide_start(
-        self, author: User, request: StartConversation
-    ) -> tuple[rules.ConversationStart, User | None, str | None]:
-        """The allowed start, plus what was read on the way (the recipient, the pair's thread)
-        so that storing the message does not read it again."""
-        if request.offer_id is not None and (request.order_id is not None or request.recipient_login is not None):
+    def _decide(self, author: User, command: SendMessage) -> tuple[rules.ConversationStart, User | None, str | None]:
+        """The allowed send, plus what was read on the way (the recipient, the pair's thread) so
+        that storing the message does not read it again."""
+        if command.channel is Channel.MAIL:
+            if command.recipient_id is None:
+                raise NotFoundError("Recipient not found.", code="RECIPIENT_NOT_FOUND")
+            start = rules.ConversationStart(
+                recipient_id=command.recipient_id, type=MessageType.MAIL, relates_to=RelatesTo()
+            )
+            return start, None, command.thread_id
+        if command.thread_id is not None:
+            entry = self._participant_entry(author.id, command.thread_id)
+            recipient = self._directory.get_user(entry.interlocutor_id)
+            if recipient is None:
+                raise NotFoundError("Thread not found.", code="THREAD_NOT_FOUND")
+            start = rules.ConversationStart(
+                recipient_id=recipient.id, type=MessageType.MESSAGE_CENTER, relates_to=RelatesTo()
+            )
+            return start, recipient, command.thread_id
+        if command.offer_id is not None and (command.order_id is not None or command.recipient_login is not None):
             raise ValidationError(
                 "Name either offer.id (ask a question) or order.id (ask about a purchase), not both.",
                 code="AMBIGUOUS_CONTEXT",
             )
-        if request.offer_id is not None:
-            return rules.ask_question(author, self._directory.get_offer(request.offer_id)), None, None
-        if request.recipient_login is not None:
-            recipient = self._directory.get_user_by_login(request.recipient_login)
-            if request.order_id is not None:
-                order = self._directory.get_order(request.order_id)
+        if command.offer_id is not None:
+            return rules.ask_question(author, self._directory.get_offer(command.offer_id)), None, None
+        if command.recipient_login is not None:
+            recipient = self._directory.get_user_by_login(command.recipient_login)
+            if command.order_id is not None:
+                order = self._directory.get_order(command.order_id)
                 return rules.seller_writes_to_buyer(author, recipient, order), recipient, None
             thread_id = self._threads.find_thread_of_pair(author.id, recipient.id) if recipient else None
             return rules.write_to_existing_interlocutor(author, recipient, thread_id), recipient, thread_id
-        if request.order_id is not None:
-            return rules.ask_about_purchase(author, self._directory.get_order(request.order_id)), None, None
+        if command.order_id is not None:
+            return rules.ask_about_purchase(author, self._directory.get_order(command.order_id)), None, None
         raise ValidationError(
             "Name offer.id, order.id, or recipient.login with order.id.", code="CONVERSATION_CONTEXT_REQUIRED"
         )
@@ -291,15 +236,30 @@ class MessagingService:
     ) -> SendResult:
         """Store the message, retrying on fresh reads when a concurrent writer got in between.
         ``known_thread_id``: the pair's thread when the caller already knows it (a pair's thread
-        never changes once created)."""
+        never changes once created).
+
+        Attachments are copied to their stored key *before* the transaction and the copies are
+        removed when the transaction is refused, rather than copied after it commits: a message
+        is visible (and the stream notifies about it) the moment it commits, so copying later
+        would let a reader, a notification or a crash between commit and copy meet a message
+        whose file does not exist, and the upload it would be copied from expires. A refused
+        transaction is final (nothing of it was written), so removing that attempt's copies
+        (by version id: a concurrent winner's copy stays) cannot lose a file. Only when the
+        transaction's outcome is unknown (any other error) are the copies left in place: an
+        unreferenced copy is garbage, a referenced missing one would be lost data."""
         for _ in range(_MAX_ATTEMPTS):
-            # Re-checked on every attempt: a lost race may mean an attachment was taken meanwhile.
-            attachments = self._attachments.prepare_for_message(author.id, attachment_ids) if attachment_ids else ()
             sent_at = self._clock()
             thread_id = known_thread_id or self._threads.find_thread_of_pair(author.id, recipient.id)
             new_thread = thread_id is None
             thread_id = thread_id or new_id(sent_at)
             entries = {} if new_thread else self._threads.get_entries(thread_id, (author.id, recipient.id))
+            # Re-checked on every attempt: a lost race may mean an attachment was taken meanwhile.
+            # The last step before the transaction: nothing but building it comes in between.
+            prepared = (
+                self._attachments.prepare_for_message(author.id, attachment_ids)
+                if attachment_ids
+                else PreparedAttachments()
+            )
             message = Message(
                 id=new_id(sent_at),
                 thread_id=thread_id,
@@ -312,7 +272,7 @@ class MessagingService:
                 created_at=sent_at,
                 relates_to=start.relates_to,
                 subject=start.subject,
-                attachments=attachments,
+                attachments=prepared.attachments,
                 language=detect_language(text),
             )
             claim = (
@@ -345,8 +305,10 @@ class MessagingService:
             try:
                 self._threads.append_message(new)
             except ConcurrencyError:
+                self._attachments.release(prepared)
                 continue
             except IdempotencyKeyTaken:
+                self._attachments.release(prepared)
                 replay = self._replay(author.id, idempotency_key, request_hash)
                 if replay is None:
                     continue
@@ -357,7 +319,7 @@ class MessagingService:
     def _replay(self, caller_id: str, key: str | None, request_hash: str) -> SendResult | None:
         if not key:
             return None
-        record = self._threads.get_idempotency(caller_id, key)
+        record = self._idempotency.get(caller_id, key)
         if record is None:
             return None
         if record.request_hash != request_hash:

@@ -31,7 +31,7 @@ IDEMPOTENCY_SECONDS = 48 * 3600
 @dataclass(frozen=True)
 class MailSettings:
     relay_domain: str
-    public_api_url: str
+    public_web_url: str  # the web client: e-mails link to its thread and attachment pages
     unsubscribe_url: str | None
 
 
@@ -78,14 +78,15 @@ class NotificationService:
         """Lets an in-progress claim expire with the invocation, so a timed-out attempt is retried."""
         self._idempotency.register_lambda_context(context)
 
-    def on_new_message(self, message: Message) -> None:
-        """Notify the owner of ``message`` (the recipient's copy). The author is never notified."""
-        if message.owner_id == message.author_id:
-            return
+    def on_new_message(self, message: Message) -> bool:
+        """Notify the owner of a new message copy; True when they were notified. Every participant
+        gets a copy of each message: only the recipient's notifies, the author is never notified."""
+        if message.is_own:
+            return False
         recipient = self._directory.get_user(message.owner_id)
         if recipient is None:
             logger.warning("Recipient is not in the directory; nothing to notify", message_id=message.id)
-            return
+            return False
         failures: list[str] = []
         message = self._auto_translated(message, recipient, failures)
         for channel, send in (("email", self._email), ("push", self._pushes)):
@@ -98,6 +99,7 @@ class NotificationService:
                 failures.append(channel)
         if failures:
             raise ChannelFailed(", ".join(failures))
+        return True
 
     def _auto_translated(self, message: Message, recipient: User, failures: list[str]) -> Message:
         """The copy with its translation for a recipient who prefers another language. A provider
@@ -130,7 +132,7 @@ class NotificationService:
         author_alias = self._directory.ensure_mail_alias(author)
         recipient_alias = self._directory.ensure_mail_alias(recipient)
         offer = self._directory.get_offer(message.relates_to.offer_id) if message.relates_to.offer_id else None
-        base = self._mail.public_api_url.rstrip("/")
+        web_url = self._mail.public_web_url
         copy = notifications.EmailCopy(
             message=message,
             language=recipient.preferred_language,
@@ -139,9 +141,9 @@ class NotificationService:
             from_address=relay_addresses.alias_address(author_alias, domain),
             reply_to=relay_addresses.reply_address(message.thread_id, recipient_alias, self._signing_key(), domain),
             relay_domain=domain,
-            conversation_url=f"{base}/messaging/threads/{message.thread_id}/messages",
+            conversation_url=notifications.thread_link(web_url, message.thread_id),
             attachment_links=tuple(
-                (a.file_name, f"{base}/messaging/message-attachments/{a.id}") for a in message.attachments
+                (a.file_name, notifications.attachment_link(web_url, a.id)) for a in message.attachments
             ),
             offer_title=offer.title if offer else None,
             translation=message.translation(message.auto_translation) if message.auto_translation else None,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from ..data.directory_repository import DirectoryRepository
 from ..domain.errors import NotFoundError
 from ..domain.models import Language, User
+from .ports import Directory
 
 
 class ProfileService:
-    def __init__(self, directory: DirectoryRepository) -> None:
+    def __init__(self, directory: Directory) -> None:
         self._directory = directory
 
     def get(self, caller_id: str) -> User:

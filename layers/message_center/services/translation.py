@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..adapters.translation import ProviderUnavailable, TranslationRouter
-from ..data.thread_repository import ThreadRepository
 from ..domain.errors import RateLimitedError, ServiceUnavailableError, ValidationError
 from ..domain.ids import utc_now
 from ..domain.language import TARGET_LANGUAGES, UNDETERMINED
 from ..domain.models import Message, MessageTranslation, User
 from .messaging import MessagingService
+from .ports import Threads
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class TranslationQuota:
 class TranslationService:
     def __init__(
         self,
-        threads: ThreadRepository,
+        threads: Threads,
         router: TranslationRouter,
         *,
         messaging: MessagingService | None = None,

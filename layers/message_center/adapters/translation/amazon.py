@@ -51,7 +51,9 @@ _UNAVAILABLE: Final = frozenset(
 _UNSUPPORTED: Final = frozenset({"UnsupportedLanguagePairException", "DetectedLanguageLowConfidenceException"})
 
 
-def amazon_translate_client(region: str, endpoint_url: str | None = None) -> TranslateClient:
+def amazon_translate_client(
+    region: str, endpoint_url: str | None = None, *, credentials: dict[str, str] | None = None
+) -> TranslateClient:
     """A Translate client that gives up quickly: an outage must not hold a request or a stream batch.
 
     botocore's standard retry mode retries throttling, 5xx and connection errors with jittered
@@ -62,7 +64,9 @@ def amazon_translate_client(region: str, endpoint_url: str | None = None) -> Tra
         connect_timeout=2,
         read_timeout=5,
     )
-    return boto3.client("translate", region_name=region, endpoint_url=endpoint_url, config=config)
+    return boto3.client(  # type: ignore[call-overload]
+        "translate", region_name=region, endpoint_url=endpoint_url, config=config, **(credentials or {})
+    )
 
 
 class AmazonTranslate:

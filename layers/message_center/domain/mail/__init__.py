@@ -9,6 +9,7 @@ from .model import (
     RefusalReason,
     RefusedAttachment,
     UnusableReason,
+    message_text,
 )
 from .quoting import strip_reply
 from .text import TRUNCATION_MARKER, html_to_text
@@ -25,6 +26,7 @@ __all__ = [
     "RefusedAttachment",
     "UnusableReason",
     "html_to_text",
+    "message_text",
     "parse_inbound",
     "strip_reply",
 ]

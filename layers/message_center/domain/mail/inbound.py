@@ -19,6 +19,7 @@ from ..attachments import (
 )
 from ..errors import ValidationError
 from ..file_types import inspect
+from ..rules import has_visible_character
 from . import headers
 from .model import (
     MailAttachment,
@@ -91,7 +92,7 @@ def parse_inbound(
 
     Hostile or broken input never raises: what can be read safely is returned, and what was
     wrong is listed in ``defects``. ``unusable_reason`` is set when there is no single sender,
-    or no text, no attachment and no refused attachment at all. Attachments are checked by
+    or no visible text, no attachment and no refused attachment at all. Attachments are checked by
     content (:func:`message_center.domain.file_types.inspect`); those refused are listed with a
     reason. A ``ValueError`` means a caller's mistake (a text limit too small for the marker).
     """
@@ -110,7 +111,7 @@ def parse_inbound(
     unusable: UnusableReason | None = None
     if from_address is None:
         unusable = UnusableReason.NO_SENDER
-    elif not text and not attachments and not walk.refused:
+    elif not has_visible_character(text) and not attachments and not walk.refused:
         unusable = UnusableReason.NO_CONTENT
     references = headers.message_ids(" ".join(headers.raw_values(message, "references", walk.defects)))
     return ParsedMail(

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from ..rules import has_visible_character
+
 
 class MailDefect(StrEnum):
     """What was wrong with a message; the parser worked around it and went on."""
@@ -124,3 +126,16 @@ class ParsedMail:
         """In-Reply-To first, then References newest first: the order to look threads up in."""
         ordered = [self.in_reply_to] if self.in_reply_to else []
         return tuple(dict.fromkeys([*ordered, *reversed(self.references)]))
+
+
+def message_text(mail: ParsedMail, max_length: int) -> str:
+    """What a received e-mail says as a message: its text, plus which attached files were not
+    accepted and why (or, with no text, the names of the files it carries); at most ``max_length``."""
+    parts = [mail.text] if has_visible_character(mail.text) else []  # a blank text is no text
+    if mail.refused_attachments:
+        refused = "; ".join(f"{r.filename} ({r.detail or r.reason.value})" for r in mail.refused_attachments)
+        parts.append(f"[Attachments not accepted: {refused}]")
+    if not parts:
+        parts.append("[" + ", ".join(a.filename for a in mail.attachments) + "]")
+    text = "\n\n".join(parts)
+    return text if len(text) <= max_length else text[: max_length - 1] + "…"
