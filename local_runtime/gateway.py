@@ -51,6 +51,7 @@ EXTRA_PUBLIC_ROUTES: tuple[Route, ...] = (Route("GET", "/swagger", authorized=Fa
 ACCOUNT_ID = "123456789012"  # moto's default account
 API_ID = "localapi01"
 PAYLOAD_LIMIT_BYTES = 10 * 1024 * 1024  # HTTP API request payload quota
+_COPY_BODY_UP_TO_BYTES = 64 * 1024  # a response body up to this size is sent in one write with its headers
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _TEXT_MEDIA_TYPES = frozenset({"application/json", "application/xml", "application/javascript"})
 
@@ -520,8 +521,10 @@ def _request_handler_for(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
 
         def _send(self, response: HttpResponse) -> None:
             # Status line, headers and body in one write. Written apart (as send_response and
-            # end_headers do), the body waits behind Nagle's algorithm until the client's delayed
-            # ACK of the headers: ~40 ms added to every request on a keep-alive connection.
+            # end_headers do), a short body waits behind Nagle's algorithm until the client's
+            # delayed ACK of the headers: ~40 ms added to every request on a keep-alive connection.
+            # A long body (full segments, promptly acknowledged) goes after the headers instead of
+            # being copied behind them (the outbox page is megabytes).
             lines = [
                 f"{self.protocol_version} {response.status} {self.responses.get(response.status, ('',))[0]}",
                 f"server: {self.version_string()}",
@@ -534,7 +537,12 @@ def _request_handler_for(gateway: LocalGateway) -> type[BaseHTTPRequestHandler]:
                 f"content-length: {len(response.body)}",
             ]
             head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "strict")
-            self.wfile.write(head if self.command == "HEAD" else head + response.body)
+            body = b"" if self.command == "HEAD" else response.body
+            if len(body) > _COPY_BODY_UP_TO_BYTES:
+                self.wfile.write(head)
+                self.wfile.write(body)
+            else:
+                self.wfile.write(head + body)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass  # the gateway logs route templates instead of raw request lines

@@ -20,7 +20,6 @@ moto 5 has four habits that are harmless in a short test and break a runtime und
    table, so a stream reader could see (and deliver) a transaction's writes before it is cancelled,
    and two conditional writes could both pass their check. Here DynamoDB and DynamoDB Streams
    requests are served one at a time, which makes every request, transactions included, atomic.
-
 4. **A Query reads the whole table.** moto answers every Query by listing and sorting every item of
    the table, then keeping those of the queried partition or index key: each read costs time in
    proportion to the table, and a runtime under load gets slower with every message (half a second
@@ -270,10 +269,10 @@ def _over_candidates_only(query: Callable[..., Any]) -> Callable[..., Any]:
 
     def query_candidates(table: Table, *args: Any, **kwargs: Any) -> Any:
         arguments = signature.bind(table, *args, **kwargs).arguments
-        narrowed = _candidates(table, arguments.get("hash_key"), arguments.get("index_name"), arguments)
-        if narrowed is None:
-            return query(table, *args, **kwargs)
         with serialised:  # nothing else sees the narrowed table: requests are served one at a time
+            narrowed = _candidates(table, arguments.get("hash_key"), arguments.get("index_name"), arguments)
+            if narrowed is None:
+                return query(table, *args, **kwargs)
             everything = table.items
             table.items = narrowed
             try:

@@ -55,9 +55,15 @@ class SentEmail:
     ses_message_id: str
     source: str
     destinations: tuple[str, ...]
-    raw: bytes
+    # The MIME message: as the emulator keeps it (text, shared with it, not copied), or rebuilt.
+    content: str | bytes
     # "SendRawEmail" (the raw MIME as sent), or "SendEmail"/"SendTemplatedEmail" (rebuilt here).
     operation: str
+
+    @property
+    def raw(self) -> bytes:
+        """The message's bytes."""
+        return self.content.encode("utf-8") if isinstance(self.content, str) else self.content
 
 
 @dataclass(frozen=True)
@@ -86,7 +92,7 @@ def sent_emails(data: Mapping[str, Any]) -> list[SentEmail]:
                 str(item.get("id", "")),
                 str(item.get("source") or ""),
                 _unique(item.get("destinations") or []),
-                raw.encode("utf-8") if isinstance(raw, str) else bytes(raw),
+                raw if isinstance(raw, str) else bytes(raw),
                 "SendRawEmail",
             )
         )

@@ -339,3 +339,16 @@ def test_a_head_response_has_the_headers_only():
     # Then the length of the body is announced, and no body follows
     assert len(connection.sends) == 1
     assert connection.sends[0].endswith(b"content-length: 5\r\n\r\n")
+
+
+def test_a_long_body_follows_its_headers_without_being_copied_behind_them():
+    # Given a local page of a megabyte (the outbox of a busy runtime)
+    body = b"x" * (1024 * 1024)
+    gateway = LocalGateway(None, _StubAuthorizer(), local_routes=lambda request: HttpResponse(200, [], body))
+    connection = _Connection(b"GET /_local/outbox HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    # When it is served
+    _request_handler_for(gateway)(connection, ("127.0.0.1", 50000), None)  # type: ignore[arg-type]
+    # Then the headers go first and the body after them (full segments: no delayed-ACK wait)
+    head, sent_body = connection.sends
+    assert head.endswith(f"content-length: {len(body)}\r\n\r\n".encode())
+    assert sent_body == body
