@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 
-.PHONY: run test install lint typecheck unit integration infra e2e attack fuzz bench synth clean web web-check web-openapi chromium
+.PHONY: run test install lint typecheck unit integration infra e2e attack fuzz bench soak synth clean web web-check web-openapi chromium
 
 # The web client (web/): its npm dependencies, and its build, redone only when a source changed.
 WEB_STAMP := web/node_modules/.installed
@@ -79,6 +79,11 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.api_requests
+
+# `make run` under sustained load (not part of `make test`): `make soak SOAK_SECONDS=60` for a short run.
+SOAK_SECONDS ?= 600
+soak: $(STAMP)
+	$(BIN)/python -m benchmarks.soak --seconds $(SOAK_SECONDS)
 
 synth: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --quiet

@@ -70,6 +70,7 @@ from moto import mock_aws
 from pynamodb.models import Model
 
 from local_runtime import emulator
+from local_runtime.moto_fixes import DynamoDBFixes
 from tests.support.api import ApiResponse, build_event, invoke
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -204,44 +205,6 @@ def aws_sandbox() -> Iterator[None]:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-
-
-class TransactionGuard:
-    """Makes moto's transactions affordable in a big table, and says when that was unsafe.
-
-    moto backs a transaction up by deep-copying the whole table once per item it writes: seconds
-    per item at 2,000 threads, minutes per run. The copy is only used to roll back a cancelled
-    transaction, and every transaction here is expected to commit (one caller, no contention), so
-    the table is not copied; a transaction that fails anyway is counted, and the run is invalid.
-    """
-
-    def __init__(self) -> None:
-        self.failed = 0
-
-    @contextmanager
-    def installed(self) -> Iterator[TransactionGuard]:
-        from moto.dynamodb import models
-
-        real_copy = models.copy
-        transact = models.DynamoDBBackend.transact_write_items
-
-        class _TablesNotCopied:
-            @staticmethod
-            def deepcopy(value: Any, memo: dict[int, Any] | None = None) -> Any:
-                return value if isinstance(value, models.Table) else real_copy.deepcopy(value, memo)
-
-        def guarded(backend: Any, transact_items: list[dict[str, Any]]) -> None:
-            try:
-                transact(backend, transact_items)
-            except Exception:
-                self.failed += 1
-                raise
-
-        with (
-            mock.patch.object(models, "copy", _TablesNotCopied),
-            mock.patch.object(models.DynamoDBBackend, "transact_write_items", guarded),
-        ):
-            yield self
 
 
 # -- the inbox -----------------------------------------------------------------------------
@@ -586,15 +549,17 @@ def _listed(response: ApiResponse) -> int | None:
 def measure_inbox(size: int, *, copy_tables_in_transactions: bool = False) -> list[Observation]:
     """Each operation of ``OPERATIONS``, in order, against a fresh ``size``-thread inbox.
 
-    ``copy_tables_in_transactions`` keeps moto's own (slow) transaction backups, to check that
-    ``TransactionGuard`` changes no count.
+    moto's transactions deep-copy the whole table (seconds per send at 2,000 threads), so the
+    local runtime's ``DynamoDBFixes`` (item-level rollback) are applied, as ``serve`` does;
+    ``copy_tables_in_transactions`` runs moto as it is instead, to check that they change no count.
+    Every operation here is expected to commit: a cancelled transaction makes the run invalid.
     """
     observations: list[Observation] = []
-    guard = TransactionGuard()
+    fixes = DynamoDBFixes()
     with ExitStack() as stack:
         stack.enter_context(aws_sandbox())
         if not copy_tables_in_transactions:
-            stack.enter_context(guard.installed())
+            stack.enter_context(fixes.applied())
         counter = stack.enter_context(counting_requests())
         box = populate(size)
         for operation in OPERATIONS:
@@ -602,7 +567,7 @@ def measure_inbox(size: int, *, copy_tables_in_transactions: bool = False) -> li
             counter.reset()  # setup writes and cursor look-ups are not the operation's cost
             response = _call(event)
             cost = counter.cost()
-            if guard.failed:
+            if fixes.cancelled:
                 raise BenchmarkError(f"{operation.label} at {size} threads: a transaction was cancelled.")
             if response.status != operation.expected_status:
                 raise BenchmarkError(

@@ -8,9 +8,12 @@ message-center directory load FILE   load users, offers and orders (locally or i
 from __future__ import annotations
 
 import argparse
+import ctypes
+import ctypes.util
 import importlib.util
 import json
 import logging
+import os
 import shutil
 import signal
 import sys
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 _ROOT = Path(__file__).resolve().parent.parent
 EXIT_ERROR = 1
 EXIT_INVALID = 2
+_M_ARENA_MAX = -8  # mallopt(3)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,6 +190,7 @@ def _serve(arguments: argparse.Namespace) -> int:
     from local_runtime.runtime import LocalRuntime
     from local_runtime.state import default_state_path
 
+    _limit_malloc_arenas()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not arguments.quiet:
         logging.getLogger("local_runtime.gateway").setLevel(logging.INFO)
@@ -235,6 +240,22 @@ def _serve(arguments: argparse.Namespace) -> int:
     print("\nStopping the local stack...", file=sys.stderr)
     runtime.stop()
     return 0
+
+
+def _limit_malloc_arenas(arenas: int = 2) -> None:
+    """Cap glibc's malloc arenas (``mallopt(M_ARENA_MAX)``; ``MALLOC_ARENA_MAX`` wins when set).
+
+    The emulator serves every AWS call on a new thread (werkzeug closes each connection), and glibc
+    gives threads up to eight arenas per CPU, each keeping its freed memory: measured with
+    ``make soak``, that was a quarter of the process's RSS. No effect on other C libraries.
+    """
+    if os.environ.get("MALLOC_ARENA_MAX") or not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(_M_ARENA_MAX, arenas)
+    except (OSError, AttributeError):  # not glibc (musl has no arenas to cap)
+        pass
 
 
 def _banner(running: Any, users: list[Any], state_file: Path, stream: str = "", inbound: str = "") -> str:

@@ -27,6 +27,8 @@ from message_center.deployment import (
 from message_center.settings import ApiSettings, DirectorySettings, InboundMailSettings, StreamSettings
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
+from local_runtime import moto_fixes
+from local_runtime.moto_fixes import DynamoDBFixes
 from local_runtime.state import RuntimeState
 
 DEFAULT_REGION = "eu-central-1"
@@ -70,12 +72,14 @@ class Resources:
 
 
 class AwsEmulator:
-    """A moto server on ``host:port`` (port 0: any free port), started with a clean slate."""
+    """A moto server on ``host:port`` (port 0: any free port), started with a clean slate, with
+    moto's DynamoDB fixed for long runs under load while it runs (see ``local_runtime.moto_fixes``)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._host = host
         self._port = port
         self._server: ThreadedMotoServer | None = None
+        self.dynamodb_fixes = DynamoDBFixes()
 
     @property
     def port(self) -> int:
@@ -98,9 +102,11 @@ class AwsEmulator:
         # moto's backends are process-wide: a runtime started earlier in this process (tests)
         # must not leak its tables and users into this one.
         requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=10).raise_for_status()
+        self.dynamodb_fixes.install()  # after the reset, which would track DynamoDB models again
         return self.port
 
     def stop(self) -> None:
+        self.dynamodb_fixes.uninstall()
         if self._server is None:
             return
         self._server.stop()
@@ -503,6 +509,63 @@ def moto_data(endpoint_url: str, timeout: float = 10.0) -> dict[str, Any]:
     return data
 
 
+# What the local outbox reads of each model (see local_runtime.outbox for the document's shape).
+_SENT_EMAIL_FIELDS = {
+    "RawMessage": ("id", "source", "destinations", "raw_data"),
+    "Message": ("id", "source", "destinations", "subject", "body"),
+    "TemplateMessage": ("id", "source", "destinations", "template", "template_data"),
+}
+_PUSH_ENDPOINT_FIELDS = ("arn", "token", "custom_user_data", "enabled", "attributes")
+
+
+class SentMessages:
+    """What SES sent and SNS published to devices in this process's emulator, as new parts of a
+    ``/moto-api/data.json`` document (``{"ses": {...}, "sns": {"PlatformEndpoint": [...]}}``, the
+    fields the local outbox reads), taken straight from moto's models.
+
+    Each call returns only what was sent since the previous one (every e-mail once; each device
+    endpoint with the messages published to it since), so the outbox's work after a stream batch
+    is proportional to that batch; ``data.json`` instead serialises the whole emulator (every
+    service, every model) on each request. Not thread-safe: one caller at a time (the outbox).
+    """
+
+    def __init__(self) -> None:
+        # model name → (the instance list read, how many of it were read); moto's reset replaces lists.
+        self._emails_read: dict[str, tuple[int, int]] = {}
+        self._pushes_read: dict[str, int] = {}  # endpoint ARN → messages read
+
+    def __call__(self) -> dict[str, Any]:
+        from moto.core.model_instances import model_data
+
+        ses: dict[str, list[dict[str, Any]]] = {}
+        for name, fields in _SENT_EMAIL_FIELDS.items():
+            instances = self._unread(name, getattr(model_data["ses"].get(name), "instances_tracked", []))
+            ses[name] = [{field: getattr(instance, field, None) for field in fields} for instance in instances]
+        endpoints = []
+        tracked = getattr(model_data["sns"].get("PlatformEndpoint"), "instances_tracked", [])
+        for endpoint in list(tracked):
+            messages = list(endpoint.messages.items())
+            read = self._pushes_read.get(endpoint.arn, 0)
+            if len(messages) <= read:
+                continue
+            self._pushes_read[endpoint.arn] = len(messages)
+            endpoints.append(
+                {
+                    **{field: getattr(endpoint, field, None) for field in _PUSH_ENDPOINT_FIELDS},
+                    "messages": dict(messages[read:]),
+                }
+            )
+        return {"ses": ses, "sns": {"PlatformEndpoint": endpoints}}
+
+    def _unread(self, name: str, instances: list[Any]) -> list[Any]:
+        listed, read = self._emails_read.get(name, (0, 0))
+        if listed != id(instances):
+            read = 0
+        current = list(instances)
+        self._emails_read[name] = (id(instances), len(current))
+        return current[read:]
+
+
 def prune_stream_iterators(keep: int = 100) -> int:
     """Forget all but the ``keep`` newest DynamoDB Streams shard iterators of the in-process emulator.
 
@@ -519,13 +582,14 @@ def prune_stream_iterators(keep: int = 100) -> int:
         from moto.dynamodbstreams.models import dynamodbstreams_backends
 
         dropped = 0
-        for account_backends in list(dynamodbstreams_backends.values()):
-            for backend in list(account_backends.values()):
-                iterators = backend.shard_iterators
-                stale = list(iterators)[:-keep] if keep else list(iterators)
-                for arn in stale:
-                    iterators.pop(arn, None)
-                dropped += len(stale)
+        with moto_fixes.serialised:  # no GetRecords adds one meanwhile
+            for account_backends in list(dynamodbstreams_backends.values()):
+                for backend in list(account_backends.values()):
+                    iterators = backend.shard_iterators
+                    stale = list(iterators)[:-keep] if keep else list(iterators)
+                    for arn in stale:
+                        iterators.pop(arn, None)
+                    dropped += len(stale)
         tracked = model_data.get("dynamodbstreams", {}).get("ShardIterator")
         if tracked is not None:
             instances = tracked.instances_tracked  # type: ignore[attr-defined]
@@ -538,3 +602,11 @@ def prune_stream_iterators(keep: int = 100) -> int:
 
 
 _pruning = {"failed": False}
+
+
+def housekeeping() -> None:
+    """Now and then between stream polls: keep the emulator's stream iterators and the stream
+    records already read from piling up (see ``prune_stream_iterators`` and
+    ``moto_fixes.trim_read_stream_records``)."""
+    prune_stream_iterators(keep=10)  # the poller only ever uses its newest one
+    moto_fixes.trim_read_stream_records()

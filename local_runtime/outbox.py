@@ -12,6 +12,10 @@ endpoint, and reports both in ``GET /moto-api/data.json``::
                                    "messages": {"<message id>": "<Message as published>"}}], ...},
      ...every other service...}
 
+The local runtime reads the same parts straight from moto's models in its own process, and only
+what is new since its last read (``emulator.SentMessages``): ``data.json`` serialises every
+service's every model on each request, which grows with everything the emulator ever held.
+
 ``Outbox.sync`` reads it, numbers new e-mails and pushes in the order first seen (moto keeps no
 times: ``seenAt`` is when the outbox noticed them) and writes each new e-mail as ``NNNN.eml`` into
 the outbox folder. ``LocalEndpoints`` serves it all under ``/_local/`` on the local gateway.
@@ -51,9 +55,15 @@ class SentEmail:
     ses_message_id: str
     source: str
     destinations: tuple[str, ...]
-    raw: bytes
+    # The MIME message: as the emulator keeps it (text, shared with it, not copied), or rebuilt.
+    content: str | bytes
     # "SendRawEmail" (the raw MIME as sent), or "SendEmail"/"SendTemplatedEmail" (rebuilt here).
     operation: str
+
+    @property
+    def raw(self) -> bytes:
+        """The message's bytes."""
+        return self.content.encode("utf-8") if isinstance(self.content, str) else self.content
 
 
 @dataclass(frozen=True)
@@ -82,7 +92,7 @@ def sent_emails(data: Mapping[str, Any]) -> list[SentEmail]:
                 str(item.get("id", "")),
                 str(item.get("source") or ""),
                 _unique(item.get("destinations") or []),
-                raw.encode("utf-8") if isinstance(raw, str) else bytes(raw),
+                raw if isinstance(raw, str) else bytes(raw),
                 "SendRawEmail",
             )
         )
@@ -268,8 +278,9 @@ class _Push:
 class Outbox:
     """E-mails and pushes seen so far, numbered from 1 in the order first seen (thread-safe).
 
-    ``fetch`` returns the emulator's ``data.json`` document; ``folder``, when given, receives each
-    new e-mail as ``NNNN.eml``.
+    ``fetch`` returns a ``data.json`` document with at least what was sent since its previous call
+    (the whole of the emulator's ``data.json``, or ``emulator.SentMessages``' new parts: what was
+    seen already is skipped); ``folder``, when given, receives each new e-mail as ``NNNN.eml``.
     """
 
     def __init__(
@@ -301,8 +312,8 @@ class Outbox:
 
     def sync(self) -> int:
         """Take in what the emulator sent since the last sync; returns how many messages are new."""
-        data = self._fetch()
-        with self._lock:
+        with self._lock:  # fetch included: what an incremental fetch returns is numbered in order
+            data = self._fetch()
             seen_at = _iso(self._clock())
             new = 0
             for sent in sent_emails(data):

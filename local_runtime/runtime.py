@@ -178,7 +178,7 @@ class LocalRuntime:
             audiences=[resources.user_pool_client_id],
             keys=JwksKeys(fetch_json(emulator.jwks_url(endpoint_url, resources.user_pool_id))),
         )
-        self._outbox = Outbox(lambda: emulator.moto_data(endpoint_url), self._outbox_dir)
+        self._outbox = Outbox(emulator.SentMessages(), self._outbox_dir)
         self._outbox.clear_folder()
         local_endpoints = LocalEndpoints(self._outbox, self.dead_letters).handle
         cognito_proxy = CognitoProxy(endpoint_url, self._region)
@@ -251,7 +251,7 @@ class LocalRuntime:
             table_name,
             self._load(spec, self.settings.stream),
             after_batch=outbox.sync,
-            housekeeping=emulator.prune_stream_iterators,
+            housekeeping=emulator.housekeeping,
             invoke_lock=self._invoke_lock,
         )
         self._poller.start()

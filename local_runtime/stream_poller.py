@@ -52,8 +52,8 @@ FILTER_PATTERNS: tuple[Mapping[str, Any], ...] = (SOURCE.filter_pattern,)
 _RECORDS_PER_READ = 1000
 # Shards are looked up again this often (in polls), and at once when one closes.
 _DISCOVER_EVERY_POLLS = 25
-# Emulator housekeeping (see emulator.prune_stream_iterators) this often (in polls).
-_HOUSEKEEPING_EVERY_POLLS = 50
+# Emulator housekeeping (see emulator.housekeeping) this often (in polls).
+_HOUSEKEEPING_EVERY_POLLS = 10
 _MAX_DEAD_LETTERS = 1000
 _RESTART_CODES = frozenset({"ResourceNotFoundException", "ExpiredIteratorException", "TrimmedDataAccessException"})
 

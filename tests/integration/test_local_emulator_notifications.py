@@ -116,3 +116,30 @@ def test_the_outbox_shows_what_ses_sent_and_sns_published(endpoint_url, resource
     assert push["platform"] == "APNS_SANDBOX"
     assert push["message"] == payload
     assert push["customUserData"] == "seller-id"
+
+
+def test_the_in_process_reader_shows_what_data_json_shows_and_each_message_once(endpoint_url, resources):
+    # Given the runtime's reader, having read everything sent so far
+    read = emulator.SentMessages()
+    read()
+    # When an e-mail is sent and a push published
+    ses = _client(endpoint_url, "ses")
+    raw = f"From: u.1@{resources.relay_domain}\r\nTo: kupujacy@example.com\r\nSubject: Odpowiedź\r\n\r\nTak\r\n"
+    ses.send_raw_email(RawMessage={"Data": raw.encode()})
+    sns = _client(endpoint_url, "sns")
+    device = sns.create_platform_endpoint(PlatformApplicationArn=resources.push_fcm_application_arn, Token="f" * 40)
+    sns.publish(TargetArn=device["EndpointArn"], Message="Nowa wiadomość")
+    new = read()
+
+    # Then the next read holds exactly those two, with the fields data.json reports for them
+    (email,) = new["ses"]["RawMessage"]
+    assert new["ses"]["Message"] == new["ses"]["TemplateMessage"] == []
+    data = emulator.moto_data(endpoint_url)
+    (as_in_data_json,) = [item for item in data["ses"]["RawMessage"] if item["id"] == email["id"]]
+    assert email == {field: as_in_data_json[field] for field in email}
+    assert "Subject: Odpowiedź" in email["raw_data"]
+    (endpoint,) = new["sns"]["PlatformEndpoint"]
+    assert endpoint["arn"] == device["EndpointArn"]
+    assert list(endpoint["messages"].values()) == ["Nowa wiadomość"]
+    # and a read after that finds nothing new
+    assert read() == {"ses": {"RawMessage": [], "Message": [], "TemplateMessage": []}, "sns": {"PlatformEndpoint": []}}

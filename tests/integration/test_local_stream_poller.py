@@ -13,9 +13,11 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 from message_center.data.schema import create_table_request
+from moto.dynamodbstreams.models import dynamodbstreams_backends
 
-from local_runtime import emulator
+from local_runtime import emulator, moto_fixes
 from local_runtime.stream_poller import StreamPoller
 
 REGION = emulator.DEFAULT_REGION
@@ -212,7 +214,87 @@ def test_pruning_keeps_the_emulators_iterators_bounded(endpoint_url):
     for _ in range(30):
         iterator = streams.get_records(ShardIterator=iterator)["NextShardIterator"]
     emulator.prune_stream_iterators(keep=5)
-    data = emulator.moto_data(endpoint_url)
-    assert len(data["dynamodbstreams"]["ShardIterator"]) <= 5
+    held = [
+        arn
+        for account in dynamodbstreams_backends.values()
+        for backend in account.values()
+        for arn in backend.shard_iterators
+    ]
+    assert 0 < len(held) <= 5
     # the newest iterator still works
     assert streams.get_records(ShardIterator=iterator)["Records"] == []
+
+
+def test_after_a_cancelled_transaction_new_messages_still_reach_the_handler(dynamodb, run_poller):
+    # Given the poller feeding a recording handler
+    handler = _Handler()
+    run_poller(handler)
+
+    # When a transaction writing a message copy is cancelled by its last item (the pair already exists)
+    _put(dynamodb, "PAIR#a#b", "PAIR", thread_id="thread-raced")
+    with pytest.raises(ClientError) as refused:
+        dynamodb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": TABLE, "Item": {"pk": {"S": "MBOX#a#thread-lost"}, "sk": {"S": "MSG#1"}}}},
+                {
+                    "Put": {
+                        "TableName": TABLE,
+                        "Item": {"pk": {"S": "PAIR#a#b"}, "sk": {"S": "PAIR"}, "thread_id": {"S": "thread-lost"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
+    assert refused.value.response["Error"]["Code"] == "TransactionCanceledException"
+    # and then a message is stored in the existing thread
+    _put(dynamodb, "MBOX#a#thread-raced", "MSG#2", text="Druga próba")
+
+    # Then the handler gets that message, and never the cancelled one
+    assert _wait_until(lambda: _delivered(handler)), "the message after the cancelled transaction was not delivered"
+    time.sleep(0.3)  # several more polls: nothing else may arrive
+    assert _delivered(handler) == [("MBOX#a#thread-raced", "MSG#2")]
+
+
+def _delivered(handler: _Handler) -> list[tuple[str, str]]:
+    return [
+        (record["dynamodb"]["Keys"]["pk"]["S"], record["dynamodb"]["Keys"]["sk"]["S"])
+        for event in handler.events
+        for record in event["Records"]
+    ]
+
+
+def test_stream_records_are_dropped_once_every_reader_has_read_them(dynamodb, endpoint_url):
+    # Given two readers at the tip of the stream (and no other)
+    streams = emulator.client("dynamodbstreams", endpoint_url, REGION)
+    arn = dynamodb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+
+    def reader(kind: str) -> str:
+        return streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType=kind)["ShardIterator"]
+
+    def read(iterator: str) -> tuple[list[str], str]:
+        page = streams.get_records(ShardIterator=iterator)
+        return [record["dynamodb"]["SequenceNumber"] for record in page["Records"]], page["NextShardIterator"]
+
+    emulator.prune_stream_iterators(keep=0)
+    slow, fast = reader("LATEST"), reader("LATEST")
+    for number in range(10):
+        _put(dynamodb, f"TRIM#{number}", "X")
+
+    # When the fast one has read the ten records and the emulator trims
+    read_fast, fast = read(fast)
+    moto_fixes.trim_read_stream_records()
+    # Then the slow one still gets all ten
+    read_slow, slow = read(slow)
+    assert len(read_fast) == 10
+    assert read_slow == read_fast
+
+    # When both have read them, their spent iterators are pruned and the emulator trims again
+    emulator.prune_stream_iterators(keep=2)
+    assert moto_fixes.trim_read_stream_records() >= 10
+    # Then the records are gone from the stream's horizon, and numbering goes on where it was
+    assert read(reader("TRIM_HORIZON"))[0] == []
+    _put(dynamodb, "TRIM#after", "X")
+    (after,) = read(slow)[0]
+    assert int(after) > int(read_fast[-1])
+    assert read(reader("TRIM_HORIZON"))[0] == [after]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import io
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -15,8 +16,10 @@ from aws_lambda_powertools.utilities.parser.models import APIGatewayProxyEventV2
 from local_runtime.authorizer import AuthorizerContext, UnauthorizedError
 from local_runtime.gateway import (
     HttpRequest,
+    HttpResponse,
     LocalGateway,
     RouteTable,
+    _request_handler_for,
     build_event,
     response_from_result,
 )
@@ -288,3 +291,64 @@ def test_real_powertools_resolver_serves_the_gateway_events():
         "body": "hello",
         "cookie": ["k=v"],
     }
+
+
+class _Connection:
+    """Stands in for a client's TCP connection: the requests it sent, and each send the server made."""
+
+    def __init__(self, requests: bytes) -> None:
+        self._requests = io.BytesIO(requests)
+        self.sends: list[bytes] = []
+
+    def makefile(self, mode: str, buffering: int | None = None) -> io.BytesIO:
+        assert "r" in mode  # the gateway writes unbuffered, straight to sendall
+        return self._requests
+
+    def sendall(self, data: bytes) -> None:
+        self.sends.append(bytes(data))
+
+
+def test_each_response_goes_out_in_one_send():
+    # Given a gateway answering a local page, and a client sending two keep-alive requests
+    body = b'{"page": "outbox"}'
+    gateway = LocalGateway(
+        None,
+        _StubAuthorizer(),
+        local_routes=lambda request: HttpResponse(200, [("content-type", "application/json")], body),
+    )
+    connection = _Connection(b"GET /_local/outbox HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" * 2)
+
+    # When the server's request handler serves that connection
+    _request_handler_for(gateway)(connection, ("127.0.0.1", 50000), None)  # type: ignore[arg-type]
+
+    # Then each response (status line, headers and body) is written in one send, not headers and
+    # body apart (the body would wait for the client's delayed ACK of the headers)
+    assert len(connection.sends) == 2
+    for sent in connection.sends:
+        head, _, rest = sent.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+        assert f"content-length: {len(body)}".encode() in head.split(b"\r\n")
+        assert rest == body
+
+
+def test_a_head_response_has_the_headers_only():
+    # Given a gateway answering a local page / When a client asks for its headers only
+    gateway = LocalGateway(None, _StubAuthorizer(), local_routes=lambda request: HttpResponse(200, [], b"12345"))
+    connection = _Connection(b"HEAD /_local/outbox HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    _request_handler_for(gateway)(connection, ("127.0.0.1", 50000), None)  # type: ignore[arg-type]
+    # Then the length of the body is announced, and no body follows
+    assert len(connection.sends) == 1
+    assert connection.sends[0].endswith(b"content-length: 5\r\n\r\n")
+
+
+def test_a_long_body_follows_its_headers_without_being_copied_behind_them():
+    # Given a local page of a megabyte (the outbox of a busy runtime)
+    body = b"x" * (1024 * 1024)
+    gateway = LocalGateway(None, _StubAuthorizer(), local_routes=lambda request: HttpResponse(200, [], body))
+    connection = _Connection(b"GET /_local/outbox HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
+    # When it is served
+    _request_handler_for(gateway)(connection, ("127.0.0.1", 50000), None)  # type: ignore[arg-type]
+    # Then the headers go first and the body after them (full segments: no delayed-ACK wait)
+    head, sent_body = connection.sends
+    assert head.endswith(f"content-length: {len(body)}\r\n\r\n".encode())
+    assert sent_body == body
