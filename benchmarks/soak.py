@@ -1,10 +1,11 @@
 """Soak: `message-center serve` under sustained mixed traffic, as `make run` starts it.
 
-    python -m benchmarks.soak [--seconds 600] [--clients 4]
+    python -m benchmarks.soak [--seconds 600] [--clients 4] [--rate 5]
 
 Starts the local runtime in its own process (free ports, a private state file and outbox), signs
-the demo users in, registers one push device per user, and then runs ``--clients`` closed-loop
-clients on loopback (each waits for its answer before sending the next request) for ``--seconds``:
+the demo users in, registers one push device per user, and then runs ``--clients`` clients on
+loopback for ``--seconds``, each in a bounded loop: it waits for its answer before the next
+request, and starts at most ``--rate`` operations a second (0: as fast as answered):
 
 - 80 % reads: list threads, list messages, unread badge, get thread;
 - 20 % sends: writing in a known thread, or a new conversation (a buyer asking about an offer, a
@@ -56,6 +57,7 @@ from tests.support.files import allowed_files
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SECONDS = 600
 DEFAULT_CLIENTS = 4
+DEFAULT_RATE = 5.0  # operations a second per client: ~22 requests/s in all, a steady load, not a flood
 RSS_GOAL_MB = 500
 STARTUP_SECONDS = 90
 DRAIN_SECONDS = 120  # how long the poller may take to catch up once the load stops
@@ -239,7 +241,9 @@ class RequestFailedError(Exception):
 
 
 class Client:
-    """One closed-loop client: one request at a time, a random user and operation each time."""
+    """One client in a bounded loop: one request at a time, a random user and operation each time,
+    at most ``rate`` operations a second (0: as fast as answers come), without catching up on
+    time lost to slow answers."""
 
     def __init__(
         self,
@@ -250,7 +254,9 @@ class Client:
         traffic: Traffic,
         tally: Tally,
         deadline: float,
+        rate: float = 0.0,
     ) -> None:
+        self._interval = 1 / rate if rate > 0 else 0.0
         self._rng = random.Random(number)  # reproducible mixes
         self._api = api_url
         self._tokens = tokens
@@ -265,7 +271,11 @@ class Client:
         self._weights = [weight for _, weight in (*READS, *SENDS)]
 
     def run(self) -> None:
-        while time.monotonic() < self._deadline:
+        next_at = time.monotonic()
+        while (now := time.monotonic()) < self._deadline:
+            if next_at > now:
+                time.sleep(next_at - now)
+            next_at = max(next_at, now) + self._interval
             operation = self._rng.choices(self._operations, self._weights)[0]
             login = self._rng.choice(self._cast.logins)
             with contextlib.suppress(RequestFailedError):  # recorded where it happened
@@ -479,6 +489,7 @@ def _pushed(push_log: requests.Response, sent: list[Sent]) -> set[str]:
 class SoakResult:
     seconds: float
     clients: int
+    rate: float
     tally: Tally
     watch: WatchResult
     delivery: Delivery
@@ -520,8 +531,11 @@ def sign_in(state: RuntimeState, cast: Cast) -> dict[str, str]:
     return tokens
 
 
-def soak(seconds: float, clients: int, progress: Callable[[str], None] = print) -> SoakResult:
-    """Start ``serve``, load it for ``seconds`` with ``clients`` clients and the watcher, then check."""
+def soak(
+    seconds: float, clients: int, rate: float = DEFAULT_RATE, progress: Callable[[str], None] = print
+) -> SoakResult:
+    """Start ``serve``, load it for ``seconds`` with ``clients`` clients of ``rate`` operations a
+    second each and the watcher, then check."""
     cast = Cast.from_directory()
     with tempfile.TemporaryDirectory(prefix="message-center-soak-") as workdir, serve(Path(workdir)) as running:
         process, state = running
@@ -531,7 +545,9 @@ def soak(seconds: float, clients: int, progress: Callable[[str], None] = print) 
         tally, traffic, watched = Tally(), Traffic(), WatchResult()
         started = time.monotonic()
         deadline = started + seconds
-        loads = [Client(number, state.api_url, tokens, cast, traffic, tally, deadline) for number in range(clients)]
+        loads = [
+            Client(number, state.api_url, tokens, cast, traffic, tally, deadline, rate) for number in range(clients)
+        ]
         threads = [threading.Thread(target=load.run, name=f"client-{n}") for n, load in enumerate(loads)]
         threads.append(threading.Thread(target=watch, args=(state, tally, deadline, watched), name="watcher"))
         for thread in threads:
@@ -552,6 +568,7 @@ def soak(seconds: float, clients: int, progress: Callable[[str], None] = print) 
         return SoakResult(
             seconds=elapsed,
             clients=clients,
+            rate=rate,
             tally=tally,
             watch=watched,
             delivery=delivery,
@@ -568,7 +585,7 @@ def soak(seconds: float, clients: int, progress: Callable[[str], None] = print) 
 def render(result: SoakResult) -> str:
     tally = result.tally
     lines = [
-        f"{result.seconds:.0f} s, {result.clients} clients (closed loops) + the watcher, on loopback; "
+        f"{result.seconds:.0f} s, {result.clients} clients ({_pace(result.rate)}) + the watcher, on loopback; "
         f"{result.api_requests:,} API requests, {result.api_requests / result.seconds:.1f} requests/s.",
         "",
         "| operation | requests | p50 ms | p99 ms | errors |",
@@ -603,13 +620,23 @@ def render(result: SoakResult) -> str:
     return "\n".join(lines)
 
 
+def _pace(rate: float) -> str:
+    return f"at most {rate:g} operations/s each" if rate > 0 else "as fast as answered"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=float, default=DEFAULT_SECONDS, help="how long to load (default 600)")
     parser.add_argument("--clients", type=int, default=DEFAULT_CLIENTS, help="concurrent clients (default 4)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=DEFAULT_RATE,
+        help=f"operations a second per client (default {DEFAULT_RATE:g}; 0: as fast as answered)",
+    )
     arguments = parser.parse_args(argv)
     print(f"Machine: Python {platform.python_version()} on {platform.platform()}, {os.cpu_count()} CPUs\n", flush=True)
-    result = soak(arguments.seconds, arguments.clients, progress=lambda line: print(line, flush=True))
+    result = soak(arguments.seconds, arguments.clients, arguments.rate, progress=lambda line: print(line, flush=True))
     print()
     print(render(result))
     return 0 if result.goals_met else 1

@@ -16,6 +16,7 @@ def _result(**changes: object) -> SoakResult:
     fields: dict[str, object] = {
         "seconds": 10.0,
         "clients": 4,
+        "rate": 5.0,
         "tally": tally,
         "watch": WatchResult(cancelled_transactions=2),
         "delivery": Delivery(sends=1, emailed=1, pushed=1, seconds_to_drain=0.5),
