@@ -179,8 +179,21 @@ class MailConstruct(Construct):
             raise ValueError(f"{function.node.path} has no role")
         Validations.of(function.role).acknowledge(
             Acknowledgment(
-                id="AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ses:<AWS::Region>:<AWS::AccountId>:identity/*]",
+                id=f"AwsSolutions-IAM5[Resource::{_account_identities_finding(Stack.of(self))}]",
                 reason="In the SES sandbox a send is also authorized against the recipient's verified "
                 "identity; the ses:FromAddress condition still limits the sender to the relay domain.",
             )
         )
+
+
+def _account_identities_finding(stack: Stack) -> str:
+    """How cdk-nag names ``identity/*``: pseudo parameters as ``<AWS::...>``, except those the
+    synth already knows (the CLI sets the account and region, and with them the partition)."""
+
+    def known(value: str, pseudo: str) -> str:
+        return f"<AWS::{pseudo}>" if Token.is_unresolved(value) else value
+
+    return (
+        f"arn:{known(stack.partition, 'Partition')}:ses:{known(stack.region, 'Region')}:"
+        f"{known(stack.account, 'AccountId')}:identity/*"
+    )

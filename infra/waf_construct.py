@@ -101,7 +101,7 @@ class WebAclStack(Stack):
             self,
             "WebAcl",
             scope="CLOUDFRONT",
-            description="Message Center web client and API (CloudFront)",
+            description="Message Center web client and API on CloudFront",
             default_action=wafv2.CfnWebACL.DefaultActionProperty(allow={}),
             rules=[_common_rule_set(), _api_rate_limit()],
             visibility_config=_visibility("WebAcl"),
