@@ -93,13 +93,17 @@ class OperationsConstruct(Construct):
         Aspects.of(Stack.of(self)).add(_NotifyTopic(self.topic))
         self.alarms = self._build_alarms(http_api)
         self.dashboard = self._build_dashboard(http_api, functions, dead_letter_queues, stream_function)
-        CfnOutput(self, "AlarmTopicArn", value=self.topic.topic_arn, description="Every alarm notifies this topic")
-        CfnOutput(
-            self,
-            "DashboardName",
-            value=self.dashboard.dashboard_name,
-            description="CloudWatch dashboard of the Message Center",
+        outputs = (
+            CfnOutput(self, "AlarmTopicArn", value=self.topic.topic_arn, description="Every alarm notifies this topic"),
+            CfnOutput(
+                self,
+                "DashboardName",
+                value=self.dashboard.dashboard_name,
+                description="CloudWatch dashboard of the Message Center",
+            ),
         )
+        for output in outputs:
+            output.override_logical_id(output.node.id)
 
     def _build_alarms(self, http_api: apigwv2.IHttpApi) -> list[cloudwatch.Alarm]:
         server_errors = cloudwatch.Alarm(
