@@ -3,8 +3,9 @@
 Inbound mail (replies by e-mail) needs SES email receiving, which only some regions offer; in the
 others the receipt-rule resource types do not exist (eu-central-2, for example), or the stack
 deploys and mail to the relay domain is never received. The list below is SES's table of email
-receiving endpoints (``inbound-smtp.<region>.amazonaws.com``) in the AWS General Reference, checked
-in November 2026; a region added there is added here (and to docs/deploy.md).
+receiving endpoints (``inbound-smtp.<region>.amazonaws.com``) in the AWS General Reference ("Amazon
+Simple Email Service endpoints and quotas"); a region added there is added here (and to
+docs/deploy.md, which a test keeps in step).
 
 A synth that knows its region (the CDK CLI sets ``CDK_DEFAULT_REGION`` from the profile, and needs
 a region to deploy at all) refuses any other region, naming the allowed ones.
