@@ -104,3 +104,18 @@ def test_push_applications_of_the_stacks_region_and_account_synthesize(
     # When / Then the stack is built and the API may register devices with them
     policies = Template.from_stack(stack).find_resources("AWS::IAM::Policy")
     assert f"arn:aws:sns:eu-west-1:{ACCOUNT}:app/APNS/shop" in str(policies)
+
+
+def test_the_template_needs_bootstrap_version_6_and_the_guide_says_so(template: Template) -> None:
+    # Given the template's bootstrap check and the deploy guide
+    rule = template.to_json()["Rules"]["CheckBootstrapVersion"]
+    guide = (REPO_ROOT / "docs" / "deploy.md").read_text()
+
+    # When reading the versions the template refuses
+    (assertion,) = rule["Assertions"]
+    refused = assertion["Assert"]["Fn::Not"][0]["Fn::Contains"][0]
+
+    # Then versions 1 to 5 are refused, and the guide bootstraps both regions before the first deploy
+    assert refused == ["1", "2", "3", "4", "5"]
+    assert "version 6" in guide
+    assert "cdk bootstrap aws://$ACCOUNT/eu-central-1 aws://$ACCOUNT/us-east-1" in guide
