@@ -173,15 +173,18 @@ def _exchange(target: Target, report: Report, marker: str, created: Created, api
             apis[role] = Api(target.api_url, token)
     buyer, seller = apis["buyer"], apis["seller"]
 
-    push_token = secrets.token_hex(32)
+    push_token = secrets.token_hex(32)  # the shape of an APNs token, and a valid FCM one
     with report.step("the buyer registers a device for push") as notes:
-        registered = buyer.call(
-            "POST", "/messaging/devices", 201, json={"platform": "APNS", "token": push_token}, refused=_PUSH_OFF
-        )
-        if registered.status_code != 201:
+        for platform in ("APNS", "FCM"):  # whichever the stack has configured
+            registered = buyer.call(
+                "POST", "/messaging/devices", 201, json={"platform": platform, "token": push_token}, refused=_PUSH_OFF
+            )
+            if registered.status_code == 201:
+                created.device_id = registered.json()["id"]
+                notes.append(f"{platform} device {created.device_id}")
+                break
+        else:
             raise Skipped("push is not configured on this stack")
-        created.device_id = registered.json()["id"]
-        notes.append(f"device {created.device_id}")
 
     content = _png(marker)
     with report.step("the buyer uploads an attachment") as notes:

@@ -48,7 +48,7 @@ def test_the_smoke_walks_the_exchange_and_cleans_up(local_stack):
         page = buyer.get(f"{local_stack.api_url}/messaging/threads/{thread['id']}/messages").json()
         assert not [m for m in page["messages"] if marker in m["text"]]
     assert len(threads) <= len(threads_before) + 1
-    device_id = steps[2][2].removeprefix("device ")
+    device_id = steps[2][2].removeprefix("APNS device ")
     devices = buyer.get(f"{local_stack.api_url}/messaging/devices").json()["devices"]
     assert device_id not in [device["id"] for device in devices]
 
