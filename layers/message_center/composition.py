@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from .adapters.cognito import Invitations
     from .adapters.raw_mail import RawMailStore
     from .adapters.translation import TranslationRouter
+    from .adapters.translation.budget import TranslationDeadline
     from .services.devices import DeviceService
     from .services.directory import DirectoryService
     from .services.inbound_mail import InboundMailService
@@ -111,10 +112,12 @@ class AwsClients:
     def secret(self, secret_id: str, max_age: int) -> str:
         return str(self.secrets.get(secret_id, max_age=max_age))
 
-    def amazon_translate(self) -> Any:
+    def amazon_translate(self, plan: Any = None) -> Any:
+        """A Translate client; with ``plan`` (a ``budget.CallPlan``), with its timeouts and attempts."""
         from .adapters.translation.amazon import amazon_translate_client
 
-        return amazon_translate_client(self._region, self._endpoint_url, credentials=self._credentials())
+        planned = {"plan": plan} if plan is not None else {}
+        return amazon_translate_client(self._region, self._endpoint_url, credentials=self._credentials(), **planned)
 
     def _credentials(self) -> dict[str, str]:
         return dict(_EMULATOR_CREDENTIALS) if self._endpoint_url else {}
@@ -136,6 +139,8 @@ class ApiServices:
 @dataclass(frozen=True)
 class StreamServices:
     notifications: NotificationService
+    # Started by the handler with each invocation's remaining time (see adapters/translation/budget.py).
+    translation_deadline: TranslationDeadline | None = None
 
 
 @dataclass(frozen=True)
@@ -204,7 +209,8 @@ def stream_services(settings: StreamSettings, clients: AwsClients | None = None)
             persistence=DynamoDBPersistenceLayer(
                 table_name=settings.idempotency_table_name, boto3_client=clients.dynamodb
             ),
-        )
+        ),
+        translation_deadline=translation.deadline,
     )
 
 
@@ -274,6 +280,7 @@ def _messaging_service(
 
 
 def _translation_router(settings: TranslationSettings, clients: AwsClients) -> TranslationRouter:
+    from .adapters.translation.budget import TranslationDeadline
     from .adapters.translation.configured import configured_router
 
     return configured_router(
@@ -282,6 +289,7 @@ def _translation_router(settings: TranslationSettings, clients: AwsClients) -> T
         secret=lambda secret_id: clients.secret(secret_id, max_age=3600),
         google_secret_id=settings.google_translate_secret_arn,
         deepl_secret_id=settings.deepl_secret_arn,
+        deadline=TranslationDeadline(settings.translation_margin_ms),
     )
 
 

@@ -40,6 +40,7 @@ class Env:
     GOOGLE_TRANSLATE_SECRET_ARN: Final = "GOOGLE_TRANSLATE_SECRET_ARN"  # noqa: S105 - a variable name
     DEEPL_SECRET_ARN: Final = "DEEPL_SECRET_ARN"  # noqa: S105 - a variable name
     TRANSLATION_DAILY_CHARACTERS: Final = "TRANSLATION_DAILY_CHARACTERS"
+    TRANSLATION_MARGIN_MS: Final = "TRANSLATION_MARGIN_MS"
     INBOUND_MAIL_BUCKET: Final = "INBOUND_MAIL_BUCKET"
     INBOUND_MAIL_PREFIX: Final = "INBOUND_MAIL_PREFIX"
     # Set by the stack on every function (Powertools reads them itself: Logger() and Tracer() name
