@@ -41,6 +41,7 @@ ADAPTER_CALLS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "adapters/mailer.py": {"send_raw_email": ("ses:SendRawEmail",)},
     "adapters/push.py": {
         "create_platform_endpoint": ("sns:CreatePlatformEndpoint",),
+        "get_platform_application_attributes": ("sns:GetPlatformApplicationAttributes",),
         "get_endpoint_attributes": ("sns:GetEndpointAttributes",),
         "set_endpoint_attributes": ("sns:SetEndpointAttributes",),
         "delete_endpoint": ("sns:DeleteEndpoint",),
@@ -233,7 +234,12 @@ def test_what_each_function_calls_is_granted(template: Template, configured_temp
     stream = _granted(configured_template, "stream.handler.lambda_handler")
     inbound = _granted(template, "inbound_mail.handler.lambda_handler")
     assert set(TABLE_ACTIONS) <= api & stream & inbound
-    assert {"sns:CreatePlatformEndpoint", "sns:SetEndpointAttributes", "sns:DeleteEndpoint"} <= api
+    assert {
+        "sns:CreatePlatformEndpoint",
+        "sns:GetPlatformApplicationAttributes",
+        "sns:SetEndpointAttributes",
+        "sns:DeleteEndpoint",
+    } <= api
     assert {"sns:Publish", "ses:SendRawEmail", "secretsmanager:GetSecretValue"} <= stream
     assert {"translate:TranslateText", "secretsmanager:GetSecretValue"} <= api
     assert {"s3:GetObject", "s3:PutObject", "s3:DeleteObjectVersion", "secretsmanager:GetSecretValue"} <= inbound

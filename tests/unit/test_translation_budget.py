@@ -9,8 +9,10 @@ from message_center.adapters.translation.amazon import AmazonTranslate, amazon_t
 from message_center.adapters.translation.budget import FULL_PLAN, CallPlan, TranslationDeadline, plan_within
 from message_center.adapters.translation.google import ENDPOINT as GOOGLE_ENDPOINT
 from message_center.adapters.translation.google import GoogleTranslate
+from message_center.deployment import API_FUNCTION, TRANSLATION_BUDGET_SECONDS
 
-API_TIMEOUT_MS = 10_000  # the API function's timeout (deployment.API_FUNCTION)
+API_TIMEOUT_MS = API_FUNCTION.timeout_seconds * 1000
+TEN_SECONDS_MS = 10_000  # an invocation with 10 s left
 MARGIN_MS = 2_000
 
 
@@ -47,10 +49,20 @@ def test_a_plan_always_fits_the_time_left(seconds: float) -> None:
 
 def test_the_api_functions_budget_keeps_one_attempt_with_the_usual_timeouts() -> None:
     # Given an API invocation that has just started (10 s left, 2 s kept back)
-    deadline = _deadline(API_TIMEOUT_MS)
+    deadline = _deadline(TEN_SECONDS_MS)
     # Then a request gets one attempt with the usual timeouts: 7 s at most
     assert deadline.remaining() == 8.0
     assert deadline.plan() == CallPlan(connect=2.0, read=5.0, attempts=1)
+
+
+def test_a_longer_invocation_still_gives_translation_no_more_than_the_stated_budget() -> None:
+    # Given an API invocation that has just started with the function's whole timeout left
+    deadline = _deadline(API_TIMEOUT_MS)
+    # Then translation gets the deployment's budget, not everything up to the margin
+    assert API_TIMEOUT_MS / 1000 - MARGIN_MS / 1000 > TRANSLATION_BUDGET_SECONDS
+    assert deadline.remaining() == TRANSLATION_BUDGET_SECONDS
+    plan = deadline.plan()
+    assert plan is not None and plan.worst_case() <= TRANSLATION_BUDGET_SECONDS
 
 
 def test_less_time_shortens_the_timeouts_and_none_left_starts_nothing() -> None:
@@ -80,7 +92,7 @@ def test_google_keeps_to_the_plan_timeouts_and_attempts() -> None:
 def test_google_starts_no_request_once_the_time_is_up() -> None:
     clock = FakeClock()
     never = responses.post(GOOGLE_ENDPOINT, json={"data": {"translations": [{"translatedText": "Hi"}]}})
-    google = GoogleTranslate("test-key", deadline=_deadline(API_TIMEOUT_MS, clock))
+    google = GoogleTranslate("test-key", deadline=_deadline(TEN_SECONDS_MS, clock))
     clock.now += 7.5  # another provider used most of the time
     with pytest.raises(OutOfTime):
         google.translate("Cześć", "pl", "en")
@@ -130,7 +142,7 @@ def test_the_router_tries_no_further_provider_once_the_time_is_up() -> None:
     # Given two providers that each use 7 s, and 8 s to translate in
     clock = FakeClock()
     first, second = SlowProvider("amazon", clock, 7.0), SlowProvider("google", clock, 7.0)
-    router = TranslationRouter([first, second], deadline=_deadline(API_TIMEOUT_MS, clock))
+    router = TranslationRouter([first, second], deadline=_deadline(TEN_SECONDS_MS, clock))
     # When a message is translated
     with pytest.raises(OutOfTime):
         router.translate("Dobrý den", "cs", "pl")

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Final
 
+from message_center.deployment import TRANSLATION_BUDGET_SECONDS
+
 # Below this, a request cannot be expected to succeed: do not start one.
 MIN_READ_SECONDS: Final = 0.5
 # Timeouts are rounded down to this step, so that the clients built per plan stay few.
@@ -67,16 +69,24 @@ class TranslationDeadline:
 
     The handler calls ``start`` with the invocation's remaining time; until then (and outside
     Lambda) there is no limit beyond the providers' own. ``margin_ms`` is kept back for what the
-    function does after translating (storing it, sending the e-mail copy, answering).
+    function does after translating (storing it, sending the e-mail copy, answering), and a
+    translation never gets more than ``budget_seconds`` (the deployment's stated budget, which the
+    API function's timeout is sized for) even in a function with a longer timeout.
     """
 
-    def __init__(self, margin_ms: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        margin_ms: int,
+        clock: Callable[[], float] = time.monotonic,
+        budget_seconds: float = TRANSLATION_BUDGET_SECONDS,
+    ) -> None:
         self.margin_ms = margin_ms
+        self.budget_seconds = budget_seconds
         self._clock = clock
         self._until: float | None = None
 
     def start(self, remaining_ms: int) -> None:
-        self._until = self._clock() + (remaining_ms - self.margin_ms) / 1000
+        self._until = self._clock() + min(self.budget_seconds, (remaining_ms - self.margin_ms) / 1000)
 
     def remaining(self) -> float | None:
         """Seconds left for translation now (never negative), or None when unlimited."""
