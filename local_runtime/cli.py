@@ -179,6 +179,10 @@ def _build_parser() -> argparse.ArgumentParser:
         "(e.g. their temporary password expired, or they were loaded with --no-invite)",
     )
     load.set_defaults(run=_directory_load)
+
+    from local_runtime.cost_command import add_cost_command
+
+    add_cost_command(commands)
     return parser
 
 
