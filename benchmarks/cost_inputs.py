@@ -44,6 +44,7 @@ from tests.support.api import ApiResponse, LambdaContext, build_event, invoke
 
 INBOUND_BUCKET = "message-center-inbound-cost"
 INBOX_SIZE = 12
+TIMING_REPEATS = 3
 READ_UNIT_BYTES = 4096
 WRITE_UNIT_BYTES = 1024
 # Every index's partition key attribute: an item holding one is written to that index too.
@@ -86,9 +87,10 @@ def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
 def read_units(sizes: list[int], *, consistent: bool, together: bool = False) -> float:
     """Read request units: per item (GetItem, BatchGetItem) or of the items' total (Query),
     4 KB each, half for an eventually consistent read."""
-    blocks = math.ceil(sum(sizes) / READ_UNIT_BYTES) if together else sum(math.ceil(s / READ_UNIT_BYTES) for s in sizes)
-    if together and sizes:
-        blocks = max(blocks, 1)
+    if together:  # a query is rounded on its total, and costs a read even when it finds nothing
+        blocks = max(math.ceil(sum(sizes) / READ_UNIT_BYTES), 1)
+    else:
+        blocks = sum(math.ceil(size / READ_UNIT_BYTES) for size in sizes)
     return float(blocks) if consistent else blocks / 2
 
 
@@ -123,7 +125,8 @@ def units_of(operation: str, params: Mapping[str, Any], response: Mapping[str, A
         for action in params["TransactItems"]:
             if "Put" in action:
                 item = action["Put"]["Item"]
-                replaces = "does_not_exist" not in json.dumps(action["Put"].get("ConditionExpression", ""))
+                # A put on condition that no item exists makes a new one; any other replaces one.
+                replaces = "attribute_not_exists" not in action["Put"].get("ConditionExpression", "")
                 writes += write_units(item_size(item), transactional=True) + index_writes(item, replaces=replaces)
             else:  # Update, Delete, ConditionCheck: items under 1 KB here (thread, profile, attachment)
                 writes += write_units(1, transactional=True)
@@ -341,6 +344,11 @@ def measure(inbox_size: int = INBOX_SIZE) -> Measured:
         # The first call of a container also builds its clients and reads its secret: measure warm ones.
         answer("Dzień dobry, sprawdzam stan magazynu.")
         send_usage, notify_usage, sent = answer("Wysyłka jutro rano, numer przesyłki prześlę wieczorem.")
+        # Time on a shared machine varies: the fastest of a few of the same operation is the estimate.
+        for attempt in range(TIMING_REPEATS - 1):
+            again_send, again_notify, _ = answer(f"Jeszcze jedna informacja ({attempt + 1}).")
+            send_usage.seconds = min(send_usage.seconds, again_send.seconds)
+            notify_usage.seconds = min(notify_usage.seconds, again_notify.seconds)
         stored = _stored_bytes(sent["id"], box.focus_thread_id, (box.owner.id, buyer_id))
 
         # A new conversation: the seller writes about a new buyer's order.
@@ -362,9 +370,12 @@ def measure(inbox_size: int = INBOX_SIZE) -> Measured:
         }
         read_calls: dict[str, Usage] = {}
         for name, call_event in calls.items():
-            recorder = fresh()
-            _api(recorder, call_event, 200)
-            read_calls[name] = recorder.usage
+            for _ in range(TIMING_REPEATS):
+                recorder = fresh()
+                _api(recorder, call_event, 200)
+                # The first call's requests (marking read again changes nothing); the fastest's time.
+                first = read_calls.setdefault(name, recorder.usage)
+                first.seconds = min(first.seconds, recorder.usage.seconds)
         if fixes.cancelled:
             raise RuntimeError("a transaction was cancelled: the counts would measure a retry")
         return Measured(send_usage, new.usage, read_calls, notify_usage, stored)
