@@ -3,12 +3,14 @@ a send answers when the thread or a participant's entry goes between its reads a
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from message_center.domain.errors import NotFoundError
 from message_center.domain.sending import SendMessage
-from message_center.services.messaging import MessageQuery
+from message_center.services.messaging import MessageQuery, PairThreads
 
-from tests.unit.fakes import FakeWorld
+from tests.unit.fakes import FakeClock, FakeWorld
 from tests.unit.marketplace import ANNA, ANNA_BIKE_ORDER, BIKE, PETRA, PETRA_BIKE_ORDER, SHOP, populated_world
 
 
@@ -62,12 +64,49 @@ def test_a_new_conversation_reads_twice(world, fields, rounds):
     ],
 )
 def test_joining_the_pairs_thread_reads_three_times(world, fields):
-    # Given anna and the shop already talk
+    # Given anna and the shop already talk, and this container has not seen their pair yet
     _thread(world)
+    world.messaging.pair_threads.clear()
     author = SHOP.id if "recipient_login" in fields else ANNA.id
     # When a new message names the offer, the order or the login instead of the thread
     # Then it reads the names, then the pair's thread, then the thread's entries: three rounds
     assert _send(world, author, **fields) == 3
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"offer_id": BIKE.id},
+        {"order_id": ANNA_BIKE_ORDER.id},
+        {"recipient_login": ANNA.login},
+        {"recipient_login": ANNA.login, "order_id": ANNA_BIKE_ORDER.id},
+    ],
+)
+def test_a_pair_this_container_has_seen_joins_its_thread_in_two_rounds(world, fields):
+    # Given anna and the shop already talk, through this container
+    thread_id = _thread(world)
+    author = SHOP.id if "recipient_login" in fields else ANNA.id
+    # When a new message names the offer, the order or the login
+    rounds = _send(world, author, **fields)
+    # Then the remembered thread's entries come with the recipient: two rounds, into the same thread
+    assert rounds == 2
+    assert len(world.threads.threads) == 1 and thread_id in world.threads.threads
+
+
+def test_the_memory_of_pairs_is_bounded_in_size_and_time():
+    # Given a memory of two pairs for one minute
+    clock = FakeClock(step=timedelta(0))
+    memory = PairThreads(2, timedelta(minutes=1), clock)
+    memory.remember("a", "b", "t-ab")
+    memory.remember("a", "c", "t-ac")
+    assert memory.get("b", "a") == "t-ab"  # either order; and now the most recently used
+    # When a third pair is remembered
+    memory.remember("c", "d", "t-cd")
+    # Then the least recently used is forgotten
+    assert (len(memory), memory.get("a", "c"), memory.get("a", "b")) == (2, None, "t-ab")
+    # And after a minute nothing is remembered
+    clock.advance(timedelta(minutes=1))
+    assert (memory.get("a", "b"), memory.get("c", "d")) == (None, None)
 
 
 def test_a_thread_that_goes_between_the_reads_and_the_write_is_not_found(world):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -62,6 +63,52 @@ class SendResult:
     replayed: bool  # True when an earlier request with the same Idempotency-Key stored it
 
 
+class PairThreads:
+    """The threads of pairs this container has seen, least recently used first out.
+
+    A pair's thread never changes once created (its pair item is written once, on condition that
+    it does not exist, and never deleted), so remembering it is safe; it saves a send naming an
+    offer, an order or a login one round of reads. Bounded by ``size`` pairs (about 150 bytes
+    each) and by ``ttl``, so that a later data-expiry job deleting threads is not contradicted
+    for long (a send to a thread gone meanwhile is refused with 404 by the transaction anyway).
+    Pairs without a thread are not remembered: one can be created at any time."""
+
+    def __init__(self, size: int, ttl: timedelta, clock: Callable[[], datetime]) -> None:
+        self._size = size
+        self._ttl = ttl
+        self._clock = clock
+        self._threads: OrderedDict[str, tuple[str, datetime]] = OrderedDict()
+
+    def get(self, user_a: str, user_b: str) -> str | None:
+        key = rules.pair_key(user_a, user_b)
+        found = self._threads.get(key)
+        if found is None:
+            return None
+        if found[1] <= self._clock():
+            del self._threads[key]
+            return None
+        self._threads.move_to_end(key)
+        return found[0]
+
+    def remember(self, user_a: str, user_b: str, thread_id: str) -> None:
+        key = rules.pair_key(user_a, user_b)
+        self._threads[key] = (thread_id, self._clock() + self._ttl)
+        self._threads.move_to_end(key)
+        while len(self._threads) > self._size:
+            self._threads.popitem(last=False)
+
+    def clear(self) -> None:
+        self._threads.clear()
+
+    def __len__(self) -> int:
+        return len(self._threads)
+
+
+# The per-container memory of pairs' threads: at most this many pairs (about 1.5 MB), this long.
+PAIR_THREADS_SIZE = 10_000
+PAIR_THREADS_TTL = timedelta(hours=1)
+
+
 class MessagingService:
     """Everything a participant does with threads and messages."""
 
@@ -81,6 +128,7 @@ class MessagingService:
         self._attachments = attachments
         self._idempotency = idempotency
         self._lookups = lookups
+        self.pair_threads = PairThreads(PAIR_THREADS_SIZE, PAIR_THREADS_TTL, clock)
         self._idempotency_ttl = idempotency_ttl
         self._clock = clock
 
@@ -235,21 +283,17 @@ class MessagingService:
         if command.recipient_login is not None:
             recipient_id = found.login(command.recipient_login)
             # The recipient and the pair's thread in one round, before the rules (they need both).
-            more = (
-                self._lookups.lookup(
-                    Wanted(users=frozenset({recipient_id}), pairs=frozenset({(author.id, recipient_id)}))
-                )
-                if recipient_id is not None
-                else Found()
-            )
+            more, known = self._recipient_and_thread(author.id, recipient_id)
             recipient = more.user(recipient_id)
-            thread_id = more.thread_of_pair(author.id, recipient.id) if recipient else None
+            thread_id = (known or more.thread_of_pair(author.id, recipient.id)) if recipient else None
             if command.order_id is not None:
                 order = found.orders.get(command.order_id)
                 start = rules.seller_writes_to_buyer(author, recipient, order)
             else:
                 start = rules.write_to_existing_interlocutor(author, recipient, thread_id)
             assert recipient is not None  # the rules refused a missing recipient
+            if known is not None:
+                return _Route(start, author, recipient, known, _entries(more, known, (author.id, recipient.id)))
             return self._with_thread(start, author, recipient, thread_id)
         if command.order_id is not None:
             return self._to_counterpart(author, rules.ask_about_purchase(author, found.orders.get(command.order_id)))
@@ -259,13 +303,29 @@ class MessagingService:
 
     def _to_counterpart(self, author: User, start: rules.ConversationStart) -> _Route:
         """An allowed start naming only the recipient's id: read them and the pair's thread."""
-        more = self._lookups.lookup(
-            Wanted(users=frozenset({start.recipient_id}), pairs=frozenset({(author.id, start.recipient_id)}))
-        )
+        more, known = self._recipient_and_thread(author.id, start.recipient_id)
         recipient = more.user(start.recipient_id)
         if recipient is None or recipient.id == author.id:
             raise NotFoundError("Recipient not found.", code="RECIPIENT_NOT_FOUND")
+        if known is not None:
+            return _Route(start, author, recipient, known, _entries(more, known, (author.id, recipient.id)))
         return self._with_thread(start, author, recipient, more.thread_of_pair(author.id, recipient.id))
+
+    def _recipient_and_thread(self, author_id: str, recipient_id: str | None) -> tuple[Found, str | None]:
+        """One round: the recipient's profile, and the pair's thread item, or, when this container
+        knows the pair's thread, both entries of it (saving the round that reads them). Returns
+        what was found and the remembered thread."""
+        if recipient_id is None:
+            return Found(), None
+        known = self.pair_threads.get(author_id, recipient_id)
+        found = self._lookups.lookup(
+            Wanted(
+                users=frozenset({recipient_id}),
+                pairs=frozenset() if known else frozenset({(author_id, recipient_id)}),
+                entries=frozenset({(author_id, known), (recipient_id, known)}) if known else frozenset(),
+            )
+        )
+        return found, known
 
     def _with_thread(
         self, start: rules.ConversationStart, author: User, recipient: User, thread_id: str | None
@@ -396,6 +456,7 @@ class MessagingService:
                 if replay is None:
                     continue
                 return replay
+            self.pair_threads.remember(author.id, recipient.id, thread_id)
             return SendResult(message=message, replayed=False)
         raise ConflictError("The thread is being changed by another request; try again.", code="BUSY")
 
