@@ -71,7 +71,9 @@ _TABLE: dict[str, dict[str, Price]] = {
         "us-east-1": Price(0.20, "GB-month", DYNAMODB),
         "eu-central-1": Price(0.2448, "GB-month", DYNAMODB),
     },
-    # Reads of the stream by Lambda triggers are free (the page says so): no price needed.
+    "dynamodb_stream_read_by_lambda": _same_in_both(
+        Price(0.0, "stream read request by a Lambda trigger", DYNAMODB, "the page: reads by Lambda triggers are free")
+    ),
     "lambda_request": _same_in_both(
         Price(0.20e-6, "request", LAMBDA, "$0.20 per 1M requests, x86 and arm64, in a stored Lambda cost note")
     ),

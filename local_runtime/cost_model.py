@@ -8,7 +8,7 @@ the anchor, TalkJS Basic.
 
 Not priced: free tiers (none is subtracted), data transfer out, CloudFront and the web client's
 bucket, Cognito (the marketplace's sign-in), the SQS dead-letter queue, CloudWatch metrics and
-alarms, and DynamoDB stream reads (free when Lambda reads them).
+alarms. DynamoDB stream reads are listed at their price: none when a Lambda trigger reads them.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ PLATFORM_LOG_BYTES = 300
 # DynamoDB adds about 100 bytes of indexing overhead per stored item.
 ITEM_OVERHEAD_BYTES = 100
 ITEMS_PER_MESSAGE = 3  # each participant's copy and the message ref
+_STREAM_READ = "dynamodb_stream_read_by_lambda"
 
 
 @dataclass(frozen=True)
@@ -246,6 +247,7 @@ def bill(
         ("DynamoDB", "read request units", read_units, "RRU", "dynamodb_read_unit", True),
         ("DynamoDB", "storage of the month's messages", stored_gb, "GB-month", "dynamodb_storage_gb_month", True),
         ("DynamoDB", "point-in-time recovery of it", stored_gb, "GB-month", "dynamodb_pitr_gb_month", True),
+        ("DynamoDB", "stream records read by the stream function", messages * 2, "records", _STREAM_READ, True),
         ("Lambda", "requests", invocations, "requests", "lambda_request", True),
         ("Lambda", "duration (arm64, memory × measured time)", lambda_gb_s, "GB-s", "lambda_arm_gb_second", True),
         ("API Gateway", "HTTP API requests", api_calls, "requests", "http_api_request", True),
