@@ -97,6 +97,8 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.api_requests
+	@echo
+	$(BIN)/message-center cost --users 10000 --messages-per-user 20
 
 # `make run` under sustained load (not part of `make test`): `make soak SOAK_SECONDS=60` for a short run.
 SOAK_SECONDS ?= 600

@@ -184,6 +184,10 @@ def _build_parser() -> argparse.ArgumentParser:
     from local_runtime import smoke
 
     smoke.add_parser(commands)
+
+    from local_runtime.cost_command import add_cost_command
+
+    add_cost_command(commands)
     return parser
 
 

@@ -22,6 +22,7 @@ from .data.attachment_repository import AttachmentRepository
 from .data.directory_repository import DirectoryRepository
 from .data.idempotency_repository import IdempotencyRepository
 from .data.items import bind_table
+from .data.lookup_repository import LookupRepository
 from .data.thread_repository import ThreadRepository
 from .domain.devices import Platform
 from .services.attachments import AttachmentService
@@ -275,6 +276,7 @@ def _messaging_service(
         DirectoryRepository(clients.connection),
         attachments,
         IdempotencyRepository(),
+        lookups=LookupRepository(clients.connection),
         idempotency_ttl=timedelta(hours=settings.idempotency_ttl_hours),
     )
 
