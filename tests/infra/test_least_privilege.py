@@ -124,8 +124,11 @@ def _calls_on(tree: ast.AST, receiver: Callable[[ast.expr], bool]) -> set[str]:
 
 
 def _is_client(expr: ast.expr) -> bool:
-    """``self._client`` (how every adapter holds its boto3 client)."""
-    return isinstance(expr, ast.Attribute) and expr.attr == "_client"
+    """``self._client`` (how every adapter holds its boto3 client), or ``self._<x>_client(...)``
+    (a client built for one request, e.g. with the timeouts a translation deadline allows)."""
+    if isinstance(expr, ast.Call):
+        expr = expr.func
+    return isinstance(expr, ast.Attribute) and expr.attr.startswith("_") and expr.attr.endswith("_client")
 
 
 def _modules(folder: Path) -> Iterable[Path]:
