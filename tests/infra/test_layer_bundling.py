@@ -11,9 +11,23 @@ from aws_cdk import App, DockerImage, Stack
 from aws_cdk import aws_lambda as lambda_
 
 from infra import layer_bundling
-from infra.layer_bundling import LocalLayerBundler, layer_code, pip_install_command, read_runtime_dependencies
+from infra.layer_bundling import (
+    BytecodeCompilerNotFoundError,
+    LocalFunctionBundler,
+    LocalLayerBundler,
+    find_python,
+    layer_code,
+    pip_install_command,
+    read_runtime_dependencies,
+)
 
 REQUIREMENTS = ["pydantic>=2.7,<3", "aws-lambda-powertools[tracer]>=3.20,<4"]
+# PEP 552: the flags word of a .pyc; 0b01 is hash-based, 0b10 would make Python check the source.
+UNCHECKED_HASH = 0b01
+
+
+def _pyc_flags(path: Path) -> int:
+    return int.from_bytes(path.read_bytes()[4:8], "little")
 
 
 @pytest.fixture
@@ -31,10 +45,14 @@ def shared_package(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def pip_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """Replace pip with a fake that records its argv and installs one marker module."""
+    """Replace pip with a fake that records its argv and installs one marker module (the bytecode
+    compiler and the interpreter look-up run for real)."""
     calls: list[list[str]] = []
+    real_run = subprocess.run
 
-    def fake_run(command: list[str], **_kwargs: Any) -> subprocess.CompletedProcess[str]:
+    def fake_run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        if command[1:4] != ["-m", "pip", "install"]:
+            return real_run(command, **kwargs)  # noqa: S603 - the bundler's own argv
         calls.append(command)
         target = Path(command[command.index("--target") + 1])
         (target / "fake_dependency").mkdir(parents=True)
@@ -76,7 +94,8 @@ def test_pip_command_installs_wheels_for_the_lambda_platform(tmp_path: Path) -> 
     # When building the pip command
     command = pip_install_command(REQUIREMENTS, target, platform="manylinux2014_aarch64", python_version="3.12")
 
-    # Then pip of this interpreter fetches only CPython 3.12 ARM64 wheels into the folder, no bytecode
+    # Then pip of this interpreter fetches only CPython 3.12 ARM64 wheels into the folder, and
+    # compiles nothing (the host interpreter's bytecode would be of the wrong version)
     assert command[:4] == [sys.executable, "-m", "pip", "install"]
     pairs = dict(itertools.pairwise(command))
     assert pairs["--target"] == str(target)
@@ -98,7 +117,8 @@ def test_try_bundle_installs_dependencies_and_copies_the_package(
     # When the bundler runs
     bundled = _bundler(shared_package).try_bundle(str(output), image=DockerImage.from_registry("never-pulled"))
 
-    # Then pip installed into python/ and the package sits beside its dependencies, without bytecode
+    # Then pip installed into python/ and the package sits beside its dependencies, with bytecode
+    # of Python 3.12 only (the local 3.11 leftovers are gone)
     site_packages = output / "python"
     assert bundled is True
     assert pip_calls == [
@@ -107,8 +127,12 @@ def test_try_bundle_installs_dependencies_and_copies_the_package(
     copied = sorted(str(p.relative_to(site_packages)) for p in site_packages.rglob("*") if p.is_file())
     assert copied == [
         "fake_dependency/__init__.py",
+        "fake_dependency/__pycache__/__init__.cpython-312.pyc",
         "shared_pkg/__init__.py",
+        "shared_pkg/__pycache__/__init__.cpython-312.pyc",
         "shared_pkg/domain/__init__.py",
+        "shared_pkg/domain/__pycache__/__init__.cpython-312.pyc",
+        "shared_pkg/domain/__pycache__/rules.cpython-312.pyc",
         "shared_pkg/domain/rules.py",
     ]
 
@@ -141,6 +165,9 @@ def test_cdk_bundles_the_layer_locally_instead_of_in_docker(
     (staged,) = (tmp_path / "cdk.out").glob("asset.*")
     assert (staged / "python" / "shared_pkg" / "domain" / "rules.py").is_file()
     assert (staged / "python" / "fake_dependency" / "__init__.py").is_file()
+    # and the shared package ships bytecode of the runtime's version, valid without checking the source
+    bytecode = staged / "python" / "shared_pkg" / "domain" / "__pycache__" / "rules.cpython-312.pyc"
+    assert _pyc_flags(bytecode) == UNCHECKED_HASH
 
 
 # Distributions only the local runtime (or the tests) use: the SMTP server stand-in, the AWS
@@ -196,3 +223,44 @@ def test_the_layer_ships_no_local_only_package() -> None:
     assert {"aws_lambda_powertools", "pynamodb", "pydantic", "PIL"} <= top_level
     assert not distributions & LOCAL_ONLY, f"local-only packages in the layer: {distributions & LOCAL_ONLY}"
     assert not top_level & {"aiosmtpd", "moto", "flask", "werkzeug", "jwt", "public"}
+
+
+def test_function_code_ships_its_package_compiled_for_the_runtime(tmp_path: Path) -> None:
+    # Given functions/ with two handler packages and bytecode a local test run left behind
+    functions = tmp_path / "functions"
+    for package in ("api", "stream"):
+        (functions / package / "__pycache__").mkdir(parents=True)
+        (functions / package / "__init__.py").write_text("")
+        (functions / package / "handler.py").write_text("def lambda_handler(event, context):\n    return event\n")
+        (functions / package / "__pycache__" / "handler.cpython-311.pyc").write_bytes(b"\x00")
+    (functions / "__init__.py").write_text("")
+    output = tmp_path / "asset"
+    output.mkdir()
+
+    # When the api function's code is bundled
+    bundler = LocalFunctionBundler(functions_dir=functions, package="api", python_version="3.12")
+    bundler.try_bundle(str(output), image=DockerImage.from_registry("never-pulled"))
+
+    # Then the asset holds api alone, with unchecked-hash bytecode of Python 3.12 and none of the host's
+    files = sorted(str(p.relative_to(output)) for p in output.rglob("*") if p.is_file())
+    assert files == [
+        "__init__.py",
+        "__pycache__/__init__.cpython-312.pyc",
+        "api/__init__.py",
+        "api/__pycache__/__init__.cpython-312.pyc",
+        "api/__pycache__/handler.cpython-312.pyc",
+        "api/handler.py",
+    ]
+    assert _pyc_flags(output / "api" / "__pycache__" / "handler.cpython-312.pyc") == UNCHECKED_HASH
+
+
+def test_a_machine_without_the_runtime_python_cannot_build_the_layer(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a machine with no Python 3.99 on PATH or in pyenv
+    monkeypatch.setenv("PYENV_ROOT", "/nonexistent")
+
+    # When the bundler looks for the interpreter to compile with
+    with pytest.raises(BytecodeCompilerNotFoundError) as raised:
+        find_python("3.99")
+
+    # Then synth stops with a message saying what to install
+    assert "python3.99" in str(raised.value)
