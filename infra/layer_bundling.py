@@ -69,7 +69,7 @@ def find_python(version: str) -> str:
 
     Raises :class:`BytecodeCompilerNotFoundError` (naming what to install) when there is none.
     """
-    candidates = [sys.executable] if "%d.%d" % sys.version_info[:2] == version else []
+    candidates = [sys.executable] if f"{sys.version_info[0]}.{sys.version_info[1]}" == version else []
     on_path = shutil.which(f"python{version}")
     candidates += [on_path] if on_path else []
     candidates += _pyenv_candidates(version)

@@ -52,7 +52,7 @@ def pip_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
 
     def fake_run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
         if command[1:4] != ["-m", "pip", "install"]:
-            return real_run(command, **kwargs)  # noqa: S603 - the bundler's own argv
+            return real_run(command, **kwargs)
         calls.append(command)
         target = Path(command[command.index("--target") + 1])
         (target / "fake_dependency").mkdir(parents=True)
