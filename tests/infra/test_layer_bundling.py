@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from aws_cdk import App, DockerImage, Stack
 from aws_cdk import aws_lambda as lambda_
+from message_center.domain import language_model
 
 from infra import layer_bundling
 from infra.layer_bundling import (
@@ -20,6 +21,7 @@ from infra.layer_bundling import (
     pip_install_command,
     read_runtime_dependencies,
 )
+from tests.support.language_model import write_tiny_model
 
 REQUIREMENTS = ["pydantic>=2.7,<3", "aws-lambda-powertools[tracer]>=3.20,<4"]
 # PEP 552: the flags word of a .pyc; 0b01 is hash-based, 0b10 would make Python check the source.
@@ -55,6 +57,10 @@ def pip_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
             return real_run(command, **kwargs)
         calls.append(command)
         target = Path(command[command.index("--target") + 1])
+        if "--no-deps" in command:  # py3langid alone, for its model
+            (target / "py3langid" / "data").mkdir(parents=True)
+            write_tiny_model(target / "py3langid" / "data" / "model.npz.xz", ["pl", "en"])
+            return subprocess.CompletedProcess(command, 0)
         (target / "fake_dependency").mkdir(parents=True)
         (target / "fake_dependency" / "__init__.py").write_text("")
         return subprocess.CompletedProcess(command, 0)
@@ -264,3 +270,33 @@ def test_a_machine_without_the_runtime_python_cannot_build_the_layer(monkeypatch
 
     # Then synth stops with a message saying what to install
     assert "python3.99" in str(raised.value)
+
+
+def test_the_layer_ships_py3langids_model_prepared_without_py3langid_or_numpy(
+    tmp_path: Path, shared_package: Path, pip_calls: list[list[str]]
+) -> None:
+    # Given runtime dependencies that include py3langid (whose own scorer needs numpy)
+    bundler = LocalLayerBundler(
+        package_dir=shared_package,
+        requirements=["pydantic>=2.7,<3", "py3langid>=0.4,<0.5"],
+        platform="manylinux2014_aarch64",
+        python_version="3.12",
+    )
+    output = tmp_path / "asset"
+    output.mkdir()
+
+    # When the layer is bundled
+    bundler.try_bundle(str(output), image=DockerImage.from_registry("never-pulled"))
+
+    # Then the dependencies are installed without py3langid, py3langid alone (no numpy) elsewhere,
+    # and only its model ships, prepared, in the shared package
+    site_packages = output / "python"
+    installed, model_only = pip_calls
+    assert installed[-1] == "pydantic>=2.7,<3"
+    assert Path(installed[installed.index("--target") + 1]) == site_packages
+    assert "--no-deps" in model_only
+    assert model_only[-1] == "py3langid>=0.4,<0.5"
+    assert Path(model_only[model_only.index("--target") + 1]) != site_packages
+    prepared = site_packages / "shared_pkg" / "domain" / "language_model.bin"
+    assert language_model.load_prepared(prepared).classify("aaa")[0] == "pl"
+    assert not (site_packages / "py3langid").exists()

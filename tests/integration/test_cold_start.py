@@ -1,0 +1,78 @@
+"""What a new API container does on Lambda: only what the request needs (issue #13).
+
+The timings are `make bench`'s (benchmarks/cold_start.py); these tests check behaviour that users
+and the bill see: which AWS clients a first request builds, and which routes exist on Lambda.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from botocore.session import Session
+
+from tests.support.api import build_event, call, invoke
+
+
+@pytest.fixture
+def clients_built(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+    """The service names of the botocore clients created from now on (boto3's and pynamodb's
+    alike); request it after the fixtures that set data up."""
+    built: list[str] = []
+    create_client = Session.create_client
+
+    def recording(self: Session, service_name: str, *args: object, **kwargs: object) -> object:
+        built.append(service_name)
+        return create_client(self, service_name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Session, "create_client", recording)
+    yield built
+
+
+def test_a_first_list_threads_request_builds_only_the_table_client(users, aws, clients_built):
+    # Given a new container: the API's services are built afresh from its settings
+    from functions.api import handler
+
+    handler.container.install(aws.api)
+
+    # When its first request lists the caller's threads
+    response = call("api_list_threads", user_id=users["anna_kowalska"])
+
+    # Then the inbox is answered with the DynamoDB connection alone: no S3, SNS or Secrets Manager client
+    assert response.status == 200
+    assert clients_built == ["dynamodb"]
+
+
+def test_the_first_send_builds_no_push_or_secrets_client(users, aws, question_thread, clients_built):
+    # Given a new container
+    from functions.api import handler
+
+    handler.container.install(aws.api)
+
+    # When its first request is a message in an existing thread (no attachments)
+    response = call(
+        "api_write_in_thread",
+        user_id=users["anna_kowalska"],
+        path={"threadId": question_thread},
+        body={"text": "Czy wysyłka będzie jutro?", "attachments": []},
+    )
+
+    # Then it is stored using the table alone
+    assert response.status == 201
+    assert clients_built == ["dynamodb"]
+
+
+def test_the_lambda_handler_has_no_swagger_ui(aws):
+    # Given the API handler as Lambda runs it (the local runtime adds Swagger UI itself)
+    event = build_event("api_openapi", user_id=None)
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/swagger"
+    event["routeKey"] = "GET /swagger"
+
+    # When /swagger is requested
+    response = invoke(event)
+
+    # Then there is no such route, while the OpenAPI document is still served with its security scheme
+    assert response.status == 404
+    document = call("api_openapi", user_id=None).json
+    assert document["components"]["securitySchemes"]["bearer"]["bearerFormat"] == "JWT"
+    assert document["security"] == [{"bearer": []}]
