@@ -6,8 +6,6 @@ and the bill see: which AWS clients a first request builds, and which routes exi
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from botocore.session import Session
 
@@ -15,7 +13,7 @@ from tests.support.api import build_event, call, invoke
 
 
 @pytest.fixture
-def clients_built(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def clients_built(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The service names of the botocore clients created from now on (boto3's and pynamodb's
     alike); request it after the fixtures that set data up."""
     built: list[str] = []
@@ -26,7 +24,7 @@ def clients_built(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         return create_client(self, service_name, *args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(Session, "create_client", recording)
-    yield built
+    return built
 
 
 def test_a_first_list_threads_request_builds_only_the_table_client(users, aws, clients_built):

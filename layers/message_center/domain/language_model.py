@@ -130,7 +130,8 @@ class LanguageModel:
             rows_by_count.setdefault(count, []).append(self._weights.row(feature))
         for count, rows in rows_by_count.items():
             factor = math.log1p(count)
-            scores = [score + factor * column for score, column in zip(scores, map(sum, zip(*rows)), strict=True)]
+            columns = map(sum, zip(*rows, strict=True))
+            scores = [score + factor * column for score, column in zip(scores, columns, strict=True)]
         scale = 1.0 / math.sqrt(len(data) or 1)
         top = max(scores) * scale
         exponentials = [math.exp(score * scale - top) for score in scores]
