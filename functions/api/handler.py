@@ -10,6 +10,7 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from message_center.api.contract import ACCEPTED_BODY_MEDIA_TYPES, JSON_MEDIA_TYPE, VND_MEDIA_TYPE
+from message_center.deployment import TRACED_MODULES
 
 from . import openapi, problems, request_body
 from .context import container, metrics
@@ -19,7 +20,9 @@ from .routes import attachments, devices, messages, profile, threads
 __all__ = ["app", "container", "enable_local_routes", "lambda_handler"]
 
 logger = Logger()
-tracer = Tracer()
+# Only the AWS SDK (boto3 and pynamodb both call through botocore): patching every library X-Ray
+# knows imported and wrapped them all at cold start, the larger part of the handler's import.
+tracer = Tracer(patch_modules=TRACED_MODULES)
 
 app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=request_body.parse_json)
 app.include_router(threads.router)

@@ -6,6 +6,11 @@ and the bill see: which AWS clients a first request builds, and which routes exi
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from botocore.session import Session
 
@@ -74,3 +79,28 @@ def test_the_lambda_handler_has_no_swagger_ui(aws):
     document = call("api_openapi", user_id=None).json
     assert document["components"]["securitySchemes"]["bearer"]["bearerFormat"] == "JWT"
     assert document["security"] == [{"bearer": []}]
+
+
+@pytest.mark.parametrize("package", ["api", "stream", "inbound_mail"])
+def test_a_cold_start_instruments_only_the_aws_sdk(package):
+    # Given a Lambda-like environment, where Powertools' tracer is on
+    root = Path(__file__).resolve().parents[2]
+    environment = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "AWS_REGION": "eu-central-1",
+        "AWS_LAMBDA_FUNCTION_NAME": f"message-center-{package}",
+        "LAMBDA_TASK_ROOT": str(root / "functions"),
+        "PYTHONPATH": os.pathsep.join((str(root), str(root / "layers"))),
+    }
+    probe = (
+        f"import functions.{package}.handler as handler; from aws_xray_sdk.core import patcher; "
+        "print(handler.tracer.disabled, sorted(patcher._PATCHED_MODULES))"
+    )
+
+    # When the handler is imported, as at a cold start
+    completed = subprocess.run(
+        [sys.executable, "-c", probe], env=environment, capture_output=True, text=True, check=True
+    )
+
+    # Then X-Ray wraps the AWS SDK (boto3 and pynamodb go through botocore), and nothing else
+    assert completed.stdout.split("\n")[0] == "False ['botocore']"

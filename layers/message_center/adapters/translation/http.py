@@ -35,6 +35,15 @@ def retrying_session(
         respect_retry_after_header=False,
         raise_on_status=False,
     )
+    _trace_requests()
     session = requests.Session()
     session.mount("https://", HTTPAdapter(max_retries=retry))
     return session
+
+
+def _trace_requests() -> None:
+    """X-Ray traces the provider's calls (nothing happens where tracing is off). Patched here, when
+    an HTTP provider is configured, rather than by every function at cold start."""
+    from aws_lambda_powertools import Tracer
+
+    Tracer(auto_patch=False).patch(["requests"])
