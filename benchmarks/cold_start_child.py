@@ -2,7 +2,7 @@
 with only the function's code and the layer on ``sys.path`` (``-S``: no site-packages of this machine;
 ``-B``: no bytecode written, as on Lambda's read-only /opt and /var/task).
 
-    python3.12 -S -B cold_start_child.py <task dir> <layer site dir> <job.json>
+    python3.12 -S -B cold_start_child.py <task dir> <layer site dir(s), os.pathsep-separated> <job.json>
 
 The job names a module to import and, optionally, functions of it to call without arguments, or a
 handler to invoke with events in order. Prints
@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 import time
 
@@ -44,9 +45,9 @@ def _record_clients(created: list[str]) -> None:
 
 
 def main() -> None:
-    task, layer, job_file = sys.argv[1:4]
+    task, layers, job_file = sys.argv[1:4]
     # Lambda's order: the function's code, then the layer.
-    sys.path[:1] = [task, layer]
+    sys.path[:1] = [task, *layers.split(os.pathsep)]
     with open(job_file, encoding="utf-8") as file:
         job = json.load(file)
     wall, cpu = time.perf_counter(), time.process_time()
@@ -61,8 +62,6 @@ def main() -> None:
         getattr(module, name)()
         result[f"{name}_cpu_seconds"] = time.process_time() - cpu
     if job.get("handler"):
-        import os
-
         handler = getattr(module, job["handler"])
         created: list[str] = []
         _record_clients(created)
