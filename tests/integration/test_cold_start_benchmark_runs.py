@@ -79,7 +79,7 @@ def test_the_report_prints_each_figure_with_its_goal(ratio: float, verdict: str)
     # Given measurements
     report = Report(
         python="/usr/bin/python3.12",
-        imports=Imports({"boto3": 0.2, "api.handler": 0.2 * ratio}, runs=3),
+        imports=Imports({"boto3": 0.2, "api.handler": 0.2 * ratio}, runs=3, wall_seconds={"boto3": 0.3}),
         first=FirstRequests(150.0, 10.0, 60.0, ("dynamodb",), ("dynamodb",), 30.0, 3),
         layer_bytes=58_000_000,
         layer_largest=[("botocore", 25_000_000)],
@@ -89,7 +89,8 @@ def test_the_report_prints_each_figure_with_its_goal(ratio: float, verdict: str)
     text = render(report)
 
     # Then the import ratio, the first send beyond a warm one and the layer size carry verdicts
-    assert f"| `import api.handler` | {0.2 * ratio:.3f} | {ratio:.2f} | {verdict} |" in text
+    assert f"| `import api.handler` | {0.2 * ratio:.3f} | nan | {ratio:.2f} | {verdict} |" in text
+    assert "| `import boto3` | 0.200 | 0.300 | 1.00 | — |" in text
     assert "| first send beyond a warm one (goal ≤ 100) | 140.0 (**NO**) |" in text
     assert "58.0 MB unzipped (goal ≤ 60 MB: yes)" in text
     assert "list threads: dynamodb; send: dynamodb" in text
