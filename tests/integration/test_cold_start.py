@@ -81,26 +81,46 @@ def test_the_lambda_handler_has_no_swagger_ui(aws):
     assert document["security"] == [{"bearer": []}]
 
 
-@pytest.mark.parametrize("package", ["api", "stream", "inbound_mail"])
-def test_a_cold_start_instruments_only_the_aws_sdk(package):
-    # Given a Lambda-like environment, where Powertools' tracer is on
+def _lambda_like_environment(package: str) -> dict[str, str]:
+    """Where Powertools' tracer is on, as in Lambda."""
     root = Path(__file__).resolve().parents[2]
-    environment = {
+    return {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "AWS_REGION": "eu-central-1",
         "AWS_LAMBDA_FUNCTION_NAME": f"message-center-{package}",
         "LAMBDA_TASK_ROOT": str(root / "functions"),
         "PYTHONPATH": os.pathsep.join((str(root), str(root / "layers"))),
     }
+
+
+def _patched_after(package: str, statements: str) -> str:
     probe = (
-        f"import functions.{package}.handler as handler; from aws_xray_sdk.core import patcher; "
+        f"import functions.{package}.handler as handler; {statements}; from aws_xray_sdk.core import patcher; "
         "print(handler.tracer.disabled, sorted(patcher._PATCHED_MODULES))"
     )
-
-    # When the handler is imported, as at a cold start
+    environment = _lambda_like_environment(package)
     completed = subprocess.run(
         [sys.executable, "-c", probe], env=environment, capture_output=True, text=True, check=True
     )
+    return completed.stdout.split("\n")[0]
+
+
+@pytest.mark.parametrize("package", ["api", "stream", "inbound_mail"])
+def test_a_cold_start_instruments_only_the_aws_sdk(package):
+    # Given a Lambda-like environment, where Powertools' tracer is on
+    # When the handler is imported, as at a cold start
+    patched = _patched_after(package, "pass")
 
     # Then X-Ray wraps the AWS SDK (boto3 and pynamodb go through botocore), and nothing else
-    assert completed.stdout.split("\n")[0] == "False ['botocore']"
+    assert patched == "False ['botocore']"
+
+
+def test_an_http_translation_provider_is_traced_once_configured():
+    # Given a cold-started stream function in a Lambda-like environment
+    # When an HTTP translation provider's session is built (Google or DeepL configured)
+    patched = _patched_after(
+        "stream", "from message_center.adapters.translation.http import retrying_session; retrying_session()"
+    )
+
+    # Then its requests are traced too
+    assert patched == "False ['botocore', 'requests']"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Final
 
 import requests
@@ -43,7 +44,10 @@ def retrying_session(
 
 def _trace_requests() -> None:
     """X-Ray traces the provider's calls (nothing happens where tracing is off). Patched here, when
-    an HTTP provider is configured, rather than by every function at cold start."""
+    an HTTP provider is configured, rather than by every function at cold start; and only in a
+    process whose function tracer loaded the X-Ray SDK (loading it opens its UDP emitter)."""
+    if "aws_xray_sdk.core" not in sys.modules:
+        return
     from aws_lambda_powertools import Tracer
 
     Tracer(auto_patch=False).patch(["requests"])
