@@ -97,6 +97,7 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.api_requests
+	$(BIN)/python -m benchmarks.cold_start
 	@echo
 	$(BIN)/message-center cost --users 10000 --messages-per-user 20
 

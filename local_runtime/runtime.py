@@ -299,9 +299,14 @@ class LocalRuntime:
             loaded = load_handler(handler)
         except ImportError as error:
             raise ImportError(f"cannot import the handler {handler}: {error}") from error
-        container = getattr(sys.modules[handler.partition(":")[0]], "container", None)
+        module = sys.modules[handler.partition(":")[0]]
+        container = getattr(module, "container", None)
         if container is not None:
             container.install(settings)
+        # Routes only the local gateway serves (the API's Swagger UI), never set up on Lambda.
+        enable_local_routes = getattr(module, "enable_local_routes", None)
+        if enable_local_routes is not None:
+            enable_local_routes()
         return loaded
 
     def stop(self) -> None:

@@ -1,9 +1,11 @@
 """Wiring: builds each function's services from its validated settings, and nothing else.
 
-``AwsClients`` makes every client once per container, and only when first used (a request that
-reads the table builds no S3 or SNS client). Each ``*_services`` function gives one Lambda function
-exactly the services it uses. ``Container`` is the one per-function cache: built at the first
-invocation from the environment, or installed explicitly by tests and the local runtime.
+``AwsClients`` makes every client once per container, and only when first used: services get
+``LazyClient`` stand-ins, so a request that reads the table builds no S3 or SNS client (boto3
+itself is imported by the first client; the table goes through pynamodb's botocore). Each
+``*_services`` function gives one Lambda function exactly the services it uses. ``Container`` is
+the one per-function cache: built at the first invocation from the environment, or installed
+explicitly by tests and the local runtime.
 """
 
 from __future__ import annotations
@@ -13,9 +15,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
-
-import boto3
-from botocore.config import Config
 
 from .adapters.attachment_files import AttachmentFiles
 from .data.attachment_repository import AttachmentRepository
@@ -40,6 +39,7 @@ from .settings import (
 )
 
 if TYPE_CHECKING:
+    from botocore.config import Config
     from pynamodb.connection import Connection
 
     from .adapters.cognito import Invitations
@@ -65,6 +65,24 @@ _EMULATOR_CREDENTIALS = {
 }
 
 
+class LazyClient:
+    """Stands for an AWS client that is built on its first use (an attribute read)."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self._client: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            self._client = self._build()
+        return getattr(self._client, name)
+
+
+def _lazy(build: Callable[[], Any]) -> Any:
+    """A client for an adapter, built when the adapter first uses it."""
+    return LazyClient(build)
+
+
 class AwsClients:
     """The container's AWS clients and table connection, each built once on first use."""
 
@@ -74,6 +92,8 @@ class AwsClients:
         self._table_name = settings.table_name
 
     def client(self, service: str, config: Config | None = None) -> Any:
+        import boto3  # here: a request that uses no boto3 client (the table is pynamodb's) never pays for it
+
         credentials = _EMULATOR_CREDENTIALS if self._endpoint_url else {}
         return boto3.client(  # type: ignore[call-overload]
             service, region_name=self._region, endpoint_url=self._endpoint_url, config=config, **credentials
@@ -88,6 +108,8 @@ class AwsClients:
     def s3(self) -> Any:
         """S3 with SigV4 presigning; path-style addressing for the local emulator, whose endpoint
         has no bucket subdomains."""
+        from botocore.config import Config
+
         style: Any = "path" if self._endpoint_url else "virtual"
         return self.client("s3", Config(signature_version="s3v4", s3={"addressing_style": style}))
 
@@ -177,7 +199,9 @@ def api_services(settings: ApiSettings, clients: AwsClients | None = None) -> Ap
                 settings.translation_daily_characters,
             ),
         ),
-        devices=DeviceService(DeviceRepository(clients.connection), SnsPush(clients.sns), push_applications(settings)),
+        devices=DeviceService(
+            DeviceRepository(clients.connection), SnsPush(_lazy(lambda: clients.sns)), push_applications(settings)
+        ),
     )
 
 
@@ -197,8 +221,8 @@ def stream_services(settings: StreamSettings, clients: AwsClients | None = None)
         notifications=NotificationService(
             directory=DirectoryRepository(clients.connection),
             devices=DeviceRepository(clients.connection),
-            mailer=SesMailer(clients.ses),
-            push=SnsPush(clients.sns) if applications else None,
+            mailer=SesMailer(_lazy(lambda: clients.ses)),
+            push=SnsPush(_lazy(lambda: clients.sns)) if applications else None,
             # Cached for five minutes: a rotated key reaches warm functions soon after.
             signing_key=lambda: clients.secret(settings.mail_token_secret_id, max_age=300).encode(),
             mail=MailSettings(
@@ -208,7 +232,7 @@ def stream_services(settings: StreamSettings, clients: AwsClients | None = None)
             ),
             translate=translation.auto_translate,
             persistence=DynamoDBPersistenceLayer(
-                table_name=settings.idempotency_table_name, boto3_client=clients.dynamodb
+                table_name=settings.idempotency_table_name, boto3_client=_lazy(lambda: clients.dynamodb)
             ),
         ),
         translation_deadline=translation.deadline,
@@ -231,7 +255,7 @@ def inbound_mail_services(settings: InboundMailSettings, clients: AwsClients | N
             relay_domain=settings.relay_domain,
             records=InboundMailRepository(),
         ),
-        raw_mail=RawMailStore(clients.s3, settings.inbound_mail_bucket, settings.inbound_mail_prefix),
+        raw_mail=RawMailStore(_lazy(lambda: clients.s3), settings.inbound_mail_bucket, settings.inbound_mail_prefix),
     )
 
 
@@ -262,7 +286,7 @@ def push_applications(settings: PushSettings) -> dict[Platform, str]:
 def _attachment_service(settings: AttachmentSettings, clients: AwsClients) -> AttachmentService:
     return AttachmentService(
         AttachmentRepository(),
-        AttachmentFiles(clients.s3, settings.attachments_bucket, settings.presigned_url_seconds),
+        AttachmentFiles(_lazy(lambda: clients.s3), settings.attachments_bucket, settings.presigned_url_seconds),
         max_bytes=settings.attachment_max_bytes,
         ttl=timedelta(hours=settings.attachment_ttl_hours),
     )

@@ -50,6 +50,10 @@ class Env:
     POWERTOOLS_LOG_LEVEL: Final = "POWERTOOLS_LOG_LEVEL"
 
 
+# What X-Ray instruments in every function: the AWS SDK alone (boto3 and pynamodb both call through
+# botocore). The HTTP translation providers add requests when they are configured.
+TRACED_MODULES: Final = ("botocore",)
+
 # Environment every function gets from the stack for Powertools (not read by the settings models).
 POWERTOOLS_ENVIRONMENT: Final = {
     Env.POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
