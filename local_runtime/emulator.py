@@ -28,6 +28,7 @@ from message_center.settings import ApiSettings, DirectorySettings, InboundMailS
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from local_runtime import moto_fixes
+from local_runtime.in_process import InProcessEmulator
 from local_runtime.moto_fixes import DynamoDBFixes
 from local_runtime.state import RuntimeState
 
@@ -73,13 +74,15 @@ class Resources:
 
 class AwsEmulator:
     """A moto server on ``host:port`` (port 0: any free port), started with a clean slate, with
-    moto's DynamoDB fixed for long runs under load while it runs (see ``local_runtime.moto_fixes``)."""
+    moto's DynamoDB fixed for long runs under load while it runs (see ``local_runtime.moto_fixes``),
+    and serving this process's own boto3 calls without a socket (see ``local_runtime.in_process``)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._host = host
         self._port = port
         self._server: ThreadedMotoServer | None = None
         self.dynamodb_fixes = DynamoDBFixes()
+        self._in_process: InProcessEmulator | None = None
 
     @property
     def port(self) -> int:
@@ -103,9 +106,15 @@ class AwsEmulator:
         # must not leak its tables and users into this one.
         requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=10).raise_for_status()
         self.dynamodb_fixes.install()  # after the reset, which would track DynamoDB models again
+        assert self._server._server is not None  # set once started
+        self._in_process = InProcessEmulator(self._server._server, self._host)
+        self._in_process.install()
         return self.port
 
     def stop(self) -> None:
+        if self._in_process is not None:
+            self._in_process.uninstall()
+            self._in_process = None
         self.dynamodb_fixes.uninstall()
         if self._server is None:
             return
