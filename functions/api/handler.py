@@ -14,7 +14,7 @@ from message_center.api.contract import ACCEPTED_BODY_MEDIA_TYPES, JSON_MEDIA_TY
 
 from . import openapi, problems, request_body
 from .context import container, metrics
-from .routes import attachments, devices, messages, profile, threads
+from .routes import attachments, devices, events, messages, profile, threads
 
 # ``container``: the function's settings and services (tests and the local runtime install them).
 __all__ = ["app", "container", "lambda_handler"]
@@ -28,6 +28,7 @@ app.include_router(messages.router)
 app.include_router(profile.router)
 app.include_router(attachments.router)
 app.include_router(devices.router)
+app.include_router(events.router)
 problems.register(app)
 API_TITLE = "Message Center API"
 API_VERSION = "1.0.0"
