@@ -329,7 +329,8 @@ class ProfileOut(WireModel):
     business_account: bool
     unread_threads: int = Field(description="Unread badge: how many of your threads are unread.")
     read_receipts: bool = Field(
-        description="Extension: whether you send read receipts (and see your interlocutors'); default true."
+        default=True,
+        description="Extension: whether you send read receipts (and see your interlocutors'); default true.",
     )
 
     @classmethod
