@@ -169,3 +169,33 @@ def test_the_next_cursor_is_the_last_event_returned_or_where_the_page_started() 
     assert page.cursor == page.events[-1]["id"]
     young = new_id(T0)
     assert EventFeedService(_Feed(), clock=lambda: T0).list("user-anna", young, 10).cursor == young  # type: ignore[arg-type]
+
+
+def test_the_management_api_adapter_tells_a_gone_connection_from_other_failures() -> None:
+    # Given the management API answering 410 for one connection and throttling another
+    import boto3
+    from botocore.exceptions import ClientError
+    from botocore.stub import Stubber
+    from message_center.adapters.websocket import ConnectionGone, WebSocketConnections
+
+    client = boto3.client(
+        "apigatewaymanagementapi",
+        region_name="eu-central-1",
+        endpoint_url="https://k7x2m9q4ab.execute-api.eu-central-1.amazonaws.com/live",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    stubber = Stubber(client)
+    stubber.add_client_error("post_to_connection", "GoneException", http_status_code=410)
+    stubber.add_client_error("post_to_connection", "LimitExceededException", http_status_code=429)
+    stubber.add_response("post_to_connection", {}, {"ConnectionId": "c3", "Data": b'{"type":"pong"}'})
+    connections = WebSocketConnections(client)
+    with stubber:
+        # When posting to each
+        with pytest.raises(ConnectionGone):
+            connections.post("c1", b"{}")
+        with pytest.raises(ClientError):
+            connections.post("c2", b"{}")
+        connections.post("c3", b'{"type":"pong"}')
+    # Then every expected call was made
+    stubber.assert_no_pending_responses()

@@ -234,6 +234,9 @@ class LiveEventService:
         self, before: InboxEntry, after: InboxEntry
     ) -> list[tuple[EventType, str, str, datetime, Mapping[str, Any]]]:
         planned: list[tuple[EventType, str, str, datetime, Mapping[str, Any]]] = []
+        read_at = realtime.newly_read_at(before, after)
+        if not realtime.read_state_changed(before, after) and read_at is None:
+            return planned  # e.g. a new message's update of the entry: message.created covers it
         owner = self._directory.get_user(after.owner_id)
         if realtime.read_state_changed(before, after):
             badge = owner.unread_threads if owner else 0
@@ -246,7 +249,6 @@ class LiveEventService:
                     self._presenter.thread_updated(after, badge),
                 )
             )
-        read_at = realtime.newly_read_at(before, after)
         if read_at is not None and owner is not None:
             viewer = self._directory.get_user(after.interlocutor_id)
             if realtime.receipts_shared(owner, viewer):
