@@ -14,7 +14,7 @@ from message_center.deployment import TRACED_MODULES
 
 from . import openapi, problems, request_body
 from .context import container, metrics
-from .routes import attachments, devices, messages, profile, threads
+from .routes import attachments, devices, events, messages, profile, threads
 
 # ``container``: the function's settings and services (tests and the local runtime install them).
 __all__ = ["app", "container", "enable_local_routes", "lambda_handler"]
@@ -30,6 +30,7 @@ app.include_router(messages.router)
 app.include_router(profile.router)
 app.include_router(attachments.router)
 app.include_router(devices.router)
+app.include_router(events.router)
 problems.register(app)
 API_TITLE = "Message Center API"
 API_VERSION = "1.0.0"

@@ -33,6 +33,9 @@ from .settings import (
     FunctionSettings,
     InboundMailSettings,
     PushSettings,
+    RealtimeChannelSettings,
+    RealtimeEventsSettings,
+    RealtimeSettings,
     StreamSettings,
     TranslationSettings,
     load_settings,
@@ -51,6 +54,7 @@ if TYPE_CHECKING:
     from .services.inbound_mail import InboundMailService
     from .services.notifications import NotificationService
     from .services.profile import ProfileService
+    from .services.realtime import ConnectionService, EventFeedService, LiveEventService, Sockets
     from .services.translation import TranslationService
 
 SettingsT = TypeVar("SettingsT", bound=FunctionSettings)
@@ -157,6 +161,7 @@ class ApiServices:
     profile: ProfileService
     translation: TranslationService
     devices: DeviceService
+    events: EventFeedService
 
 
 @dataclass(frozen=True)
@@ -176,8 +181,10 @@ def api_services(settings: ApiSettings, clients: AwsClients | None = None) -> Ap
     from .adapters.push import SnsPush
     from .data.device_repository import DeviceRepository
     from .data.quota_repository import consume_translation_quota
+    from .data.realtime_repository import EventFeedRepository
     from .services.devices import DeviceService
     from .services.profile import ProfileService
+    from .services.realtime import EventFeedService
     from .services.translation import TranslationQuota, TranslationService
 
     clients = clients or AwsClients(settings)
@@ -202,6 +209,7 @@ def api_services(settings: ApiSettings, clients: AwsClients | None = None) -> Ap
         devices=DeviceService(
             DeviceRepository(clients.connection), SnsPush(_lazy(lambda: clients.sns)), push_applications(settings)
         ),
+        events=EventFeedService(EventFeedRepository(_realtime_connection(settings, settings.realtime_table_name))),
     )
 
 
@@ -271,6 +279,95 @@ def directory_service(
     return DirectoryService(
         DirectoryRepository(clients.connection),
         CognitoIdentities(clients.client("cognito-idp"), settings.user_pool_id, invitations or Invitations.SUPPRESS),
+    )
+
+
+# -- real time (issue #12) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RealtimeServices:
+    connections: ConnectionService
+
+
+@dataclass(frozen=True)
+class RealtimeEventsServices:
+    live: LiveEventService
+
+
+def _realtime_connection(settings: FunctionSettings, table_name: str) -> Connection:
+    from .data.realtime_items import bind_realtime_table
+
+    credentials = dict(_EMULATOR_CREDENTIALS) if settings.aws_endpoint_url else {}
+    return bind_realtime_table(table_name, settings.region, settings.aws_endpoint_url, credentials=credentials)
+
+
+def websocket_management_client(settings: RealtimeChannelSettings, region: str, emulated: bool) -> Any:
+    """boto3 ``apigatewaymanagementapi`` at the stage's URL (locally the runtime's)."""
+    import boto3  # only the real-time functions send to connections
+    from botocore.config import Config
+
+    credentials = _EMULATOR_CREDENTIALS if emulated else {}
+    return boto3.client(  # type: ignore[call-overload]
+        "apigatewaymanagementapi",
+        region_name=region,
+        endpoint_url=settings.websocket_management_url,
+        config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"}),
+        **credentials,
+    )
+
+
+def realtime_services(
+    settings: RealtimeSettings, clients: AwsClients | None = None, *, sockets: Sockets | None = None
+) -> RealtimeServices:
+    """functions/realtime; ``sockets``: instead of the management API (tests)."""
+    from .adapters.access_tokens import AccessTokenVerifier, InvalidToken, jwks_over_https
+    from .adapters.websocket import ConnectionGone, WebSocketConnections
+    from .data.realtime_repository import ConnectionRepository
+    from .services.realtime import ConnectionService
+
+    emulated = settings.aws_endpoint_url is not None
+    return RealtimeServices(
+        connections=ConnectionService(
+            ConnectionRepository(_realtime_connection(settings, settings.realtime_table_name)),
+            AccessTokenVerifier(settings.token_issuer, settings.audiences, jwks_over_https(settings.jwks_url)),
+            sockets or WebSocketConnections(websocket_management_client(settings, settings.region, emulated)),
+            gone=ConnectionGone,
+            invalid_token=InvalidToken,
+        )
+    )
+
+
+def realtime_events_services(
+    settings: RealtimeEventsSettings, clients: AwsClients | None = None, *, sockets: Sockets | None = None
+) -> RealtimeEventsServices:
+    """functions/realtime_events; ``sockets``: instead of the management API (tests)."""
+    from .adapters.translation.base import ProviderUnavailable
+    from .adapters.websocket import ConnectionGone, WebSocketConnections
+    from .api.events import WireEvents
+    from .data.realtime_repository import ConnectionRepository, EventFeedRepository
+    from .services.realtime import LiveEventService
+    from .services.translation import TranslationService
+
+    clients = clients or AwsClients(settings)
+    realtime_connection = _realtime_connection(settings, settings.realtime_table_name)
+    threads = ThreadRepository(clients.connection)
+    emulated = settings.aws_endpoint_url is not None
+    return RealtimeEventsServices(
+        live=LiveEventService(
+            threads=threads,
+            directory=DirectoryRepository(clients.connection),
+            feed=EventFeedRepository(realtime_connection),
+            connections=ConnectionRepository(realtime_connection),
+            sockets=sockets or WebSocketConnections(websocket_management_client(settings, settings.region, emulated)),
+            presenter=WireEvents(
+                f"{settings.public_web_url.rstrip('/')}/messaging/message-attachments/",
+                str(settings.default_avatar_url),
+            ),
+            gone=ConnectionGone,
+            translate=TranslationService(threads, _translation_router(settings, clients)).auto_translate,
+            translation_unavailable=ProviderUnavailable,
+        )
     )
 
 

@@ -119,7 +119,12 @@ def _matches(pattern: Any, value: Any) -> bool:
 
 @pytest.fixture(scope="session")
 def event_source_mapping(template: Template) -> Resource:
-    return _single(template, "AWS::Lambda::EventSourceMapping")
+    stream_function_id = function_with_handler(template, "stream.handler.lambda_handler")[0]
+    mappings = template.find_resources(
+        "AWS::Lambda::EventSourceMapping", {"Properties": {"FunctionName": {"Ref": stream_function_id}}}
+    )
+    assert len(mappings) == 1
+    return next(iter(mappings.items()))
 
 
 @pytest.fixture(scope="session")
