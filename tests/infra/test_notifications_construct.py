@@ -562,7 +562,9 @@ def test_with_push_context_the_api_registers_devices_of_the_configured_applicati
     grants = _grants(push_template, api, "sns")
 
     # Then it creates endpoints in those applications and manages only their endpoints
-    assert grants == _expect({"sns:CreatePlatformEndpoint"}, APNS_APP, FCM_APP) | _expect(
+    assert grants == _expect(
+        {"sns:CreatePlatformEndpoint", "sns:GetPlatformApplicationAttributes"}, APNS_APP, FCM_APP
+    ) | _expect(
         {"sns:DeleteEndpoint", "sns:SetEndpointAttributes", "sns:GetEndpointAttributes"},
         APNS_ENDPOINTS,
         FCM_ENDPOINTS,
