@@ -129,8 +129,11 @@ def test_the_dashboard_shows_api_functions_queues_stream_ses_and_translation(
 
 
 def test_sending_routes_have_their_own_throttles_below_the_stage_default(template: Template) -> None:
-    # Given the HTTP API's stage
-    (stage,) = template.find_resources("AWS::ApiGatewayV2::Stage").values()
+    # Given the HTTP API's stage (the WebSocket API has its own)
+    (http_api,) = template.find_resources("AWS::ApiGatewayV2::Api", {"Properties": {"ProtocolType": "HTTP"}})
+    (stage,) = template.find_resources(
+        "AWS::ApiGatewayV2::Stage", {"Properties": {"ApiId": {"Ref": http_api}}}
+    ).values()
     properties = stage["Properties"]
     default = properties["DefaultRouteSettings"]
 
@@ -145,8 +148,8 @@ def test_sending_routes_have_their_own_throttles_below_the_stage_default(templat
         assert 0 < settings["ThrottlingRateLimit"] < default["ThrottlingRateLimit"], route_key
         assert settings["ThrottlingRateLimit"] <= settings["ThrottlingBurstLimit"] < default["ThrottlingBurstLimit"]
     # and the stage is created after the routes its settings name (CloudFormation refuses unknown routes)
-    routes = template.find_resources("AWS::ApiGatewayV2::Route")
-    assert set(routes) <= set(stage["DependsOn"])
+    routes = template.find_resources("AWS::ApiGatewayV2::Route", {"Properties": {"ApiId": {"Ref": http_api}}})
+    assert routes and set(routes) <= set(stage["DependsOn"])
 
 
 def test_throttled_routes_are_routes_of_the_contract() -> None:
