@@ -15,6 +15,7 @@ The handlers reach clients through the management API, served on its own port as
 ``apigatewaymanagementapi`` client): ``POST``/``GET``/``DELETE /@connections/{id}``, a closed or
 unknown connection answering 410 ``GoneException``.
 
+Clients connect to ``ws://HOST:PORT`` (``url``; the stage's path ``/STAGE`` works too).
 Events are shaped like the real ones (``requestContext`` with ``routeKey``, ``eventType``,
 ``connectionId``, ``connectedAt``...; headers on ``$connect``, ``body`` on messages,
 ``disconnectStatusCode``/``disconnectReason`` on ``$disconnect``). Invocations share the runtime's
@@ -467,7 +468,9 @@ class WebSocketGateway:
 
     def _serve_connection(self, socket_: ServerConnection) -> None:
         with self._lock:
-            connection = next(known for known in self._connections.values() if known.socket is socket_)
+            connection = next((known for known in self._connections.values() if known.socket is socket_), None)
+        if connection is None:  # accepted by $connect, then refused: the server was stopping
+            return
         try:
             self._receive(connection, socket_)
         finally:
