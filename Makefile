@@ -79,6 +79,7 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.api_requests
+	$(BIN)/python -m benchmarks.realtime_latency
 
 # `make run` under sustained load (not part of `make test`): `make soak SOAK_SECONDS=60` for a short run.
 SOAK_SECONDS ?= 600
