@@ -347,7 +347,7 @@ def _talk_until_closed(client: ClientConnection) -> float:
 
 def test_an_active_connection_is_closed_at_its_maximum_age():
     # Given a gateway whose connections last 0.5 s at most, and a client that keeps talking
-    gateway = _start(idle_timeout_seconds=0.3, max_connection_seconds=0.5)
+    gateway = _start(idle_timeout_seconds=WAIT_SECONDS, max_connection_seconds=0.5)
     saved = os.environ.get(MANAGEMENT_URL_ENV)
     os.environ[MANAGEMENT_URL_ENV] = gateway.management_url
     try:
