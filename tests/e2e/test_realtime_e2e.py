@@ -194,6 +194,21 @@ def test_with_read_receipts_off_the_buyer_is_not_told(users):
         buyer_session.patch(f"{users.api}/messaging/me", json={"readReceipts": True}, headers=JSON)
 
 
+def test_the_browsers_keep_alive_ping_is_answered(users):
+    # Given a connected browser
+    with live(users, BUYER) as browser:
+        # When it pings (every 5 minutes, under API Gateway's 10-minute idle timeout), then sends nonsense
+        browser.socket.send(json.dumps({"action": "ping"}))
+        pong = browser.next_event(lambda event: event.get("type") == "pong")
+        browser.socket.send(json.dumps({"action": "dance"}))
+        error = browser.next_event(lambda event: event.get("type") == "error")
+
+    # Then $default answered each through the management API
+    assert pong == {"type": "pong"}
+    assert error is not None
+    assert error["code"] == "UNKNOWN_ACTION"
+
+
 @pytest.mark.parametrize("token", ["not-a-token", None])
 def test_a_connection_without_a_valid_token_is_refused(users, token):
     # Given a forged token, or none at all
