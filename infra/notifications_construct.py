@@ -51,8 +51,10 @@ IDEMPOTENCY_TABLE_ACTIONS = (
 )
 # The API registers devices: an endpoint per token, kept enabled and current, removed on request.
 # SNS authorizes endpoint calls against the endpoint ARN and CreatePlatformEndpoint against the
-# platform application ARN, so both are scoped to the configured applications.
-API_CREATE_ENDPOINT_ACTIONS = ("sns:CreatePlatformEndpoint",)
+# platform application ARN, so both are scoped to the configured applications. When SNS refuses a
+# registration with InvalidParameter, the API reads the application's attributes to tell an unusable
+# application (422 PUSH_NOT_CONFIGURED) from a token conflict (409).
+API_CREATE_ENDPOINT_ACTIONS = ("sns:CreatePlatformEndpoint", "sns:GetPlatformApplicationAttributes")
 API_ENDPOINT_ACTIONS = ("sns:DeleteEndpoint", "sns:SetEndpointAttributes", "sns:GetEndpointAttributes")
 # The stream function publishes to endpoints and cleans up the ones SNS reports disabled.
 STREAM_ENDPOINT_ACTIONS = ("sns:Publish", "sns:GetEndpointAttributes", "sns:DeleteEndpoint")

@@ -17,11 +17,13 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from message_center.composition import Container, StreamServices, stream_services
 from message_center.data.mappers import message_from_stream_record
-from message_center.deployment import METRICS_NAMESPACE, SERVICE_NAME
+from message_center.deployment import METRICS_NAMESPACE, SERVICE_NAME, TRACED_MODULES
 from message_center.settings import StreamSettings
 
 logger = Logger()
-tracer = Tracer()
+# Only the AWS SDK (boto3 and pynamodb both call through botocore): patching every library X-Ray
+# knows imported and wrapped them all at cold start, the larger part of the handler's import.
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 # The function's one cache: settings and services, built on the first invocation of a cold start.
@@ -41,5 +43,8 @@ def record_handler(record: DynamoDBRecord) -> None:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    container.get().notifications.register_lambda_context(context)
+    services = container.get()
+    services.notifications.register_lambda_context(context)
+    if services.translation_deadline is not None:
+        services.translation_deadline.start(context.get_remaining_time_in_millis())
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

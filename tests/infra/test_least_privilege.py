@@ -41,6 +41,7 @@ ADAPTER_CALLS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "adapters/mailer.py": {"send_raw_email": ("ses:SendRawEmail",)},
     "adapters/push.py": {
         "create_platform_endpoint": ("sns:CreatePlatformEndpoint",),
+        "get_platform_application_attributes": ("sns:GetPlatformApplicationAttributes",),
         "get_endpoint_attributes": ("sns:GetEndpointAttributes",),
         "set_endpoint_attributes": ("sns:SetEndpointAttributes",),
         "delete_endpoint": ("sns:DeleteEndpoint",),
@@ -123,8 +124,11 @@ def _calls_on(tree: ast.AST, receiver: Callable[[ast.expr], bool]) -> set[str]:
 
 
 def _is_client(expr: ast.expr) -> bool:
-    """``self._client`` (how every adapter holds its boto3 client)."""
-    return isinstance(expr, ast.Attribute) and expr.attr == "_client"
+    """``self._client`` (how every adapter holds its boto3 client), or ``self._<x>_client(...)``
+    (a client built for one request, e.g. with the timeouts a translation deadline allows)."""
+    if isinstance(expr, ast.Call):
+        expr = expr.func
+    return isinstance(expr, ast.Attribute) and expr.attr.startswith("_") and expr.attr.endswith("_client")
 
 
 def _modules(folder: Path) -> Iterable[Path]:
@@ -233,7 +237,12 @@ def test_what_each_function_calls_is_granted(template: Template, configured_temp
     stream = _granted(configured_template, "stream.handler.lambda_handler")
     inbound = _granted(template, "inbound_mail.handler.lambda_handler")
     assert set(TABLE_ACTIONS) <= api & stream & inbound
-    assert {"sns:CreatePlatformEndpoint", "sns:SetEndpointAttributes", "sns:DeleteEndpoint"} <= api
+    assert {
+        "sns:CreatePlatformEndpoint",
+        "sns:GetPlatformApplicationAttributes",
+        "sns:SetEndpointAttributes",
+        "sns:DeleteEndpoint",
+    } <= api
     assert {"sns:Publish", "ses:SendRawEmail", "secretsmanager:GetSecretValue"} <= stream
     assert {"translate:TranslateText", "secretsmanager:GetSecretValue"} <= api
     assert {"s3:GetObject", "s3:PutObject", "s3:DeleteObjectVersion", "secretsmanager:GetSecretValue"} <= inbound

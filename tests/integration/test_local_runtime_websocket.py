@@ -44,7 +44,9 @@ def test_the_runtime_serves_the_websocket_api_and_names_it_for_the_app_and_the_h
         # Then the web client's configuration and the state file name the WebSocket API
         config = requests.get(f"{state.api_url}/config.json", timeout=5).json()
         assert config["websocketUrl"] == state.websocket_url == f"ws://127.0.0.1:{state.websocket_port}"
-        # and the handlers' environment names its management API
+        # and the real-time functions' settings and the handlers' environment name its management API
+        assert runtime.settings.realtime.websocket_management_url == state.websocket_management_url
+        assert runtime.settings.realtime_events.websocket_management_url == state.websocket_management_url
         assert os.environ[MANAGEMENT_URL_ENV] == state.websocket_management_url
         assert state.websocket_management_url.startswith("http://127.0.0.1:")
 
