@@ -103,6 +103,7 @@ bench: $(STAMP)
 	@echo
 	$(BIN)/message-center cost --users 10000 --messages-per-user 20
 	$(BIN)/python -m benchmarks.soak --seconds $(BENCH_SECONDS) --rate 0
+	$(BIN)/python -m benchmarks.realtime_latency
 
 # `make run` under sustained load (not part of `make test`): `make soak SOAK_SECONDS=60` for a short run.
 SOAK_SECONDS ?= 600

@@ -56,6 +56,7 @@ def _build_parser() -> argparse.ArgumentParser:
     from local_runtime.runtime import DEFAULT_HANDLER
     from local_runtime.state import STATE_FILE_ENV, default_state_path
     from local_runtime.stream_poller import DEFAULT_STREAM_HANDLER
+    from local_runtime.websocket_gateway import DEFAULT_WEBSOCKET_HANDLER
 
     parser = argparse.ArgumentParser(
         prog="message-center",
@@ -91,6 +92,20 @@ def _build_parser() -> argparse.ArgumentParser:
         type=int,
         default=2525,
         help="SMTP port receiving mail for the relay domain, like SES (default 2525; 0: any free port)",
+    )
+    serve.add_argument(
+        "--ws-port",
+        type=int,
+        metavar="PORT",
+        help="WebSocket API port, standing in for API Gateway's (default: --port + 1, any free port with --port 0; "
+        "0: any free port); its URL is websocketUrl in /config.json",
+    )
+    serve.add_argument(
+        "--websocket-handler",
+        default=DEFAULT_WEBSOCKET_HANDLER,
+        metavar="MODULE:FUNCTION",
+        help=f"the Lambda handler of $connect/$default/$disconnect (default {DEFAULT_WEBSOCKET_HANDLER}; "
+        "'none': no WebSocket API)",
     )
     serve.add_argument(
         "--directory",
@@ -205,6 +220,7 @@ def _serve(arguments: argparse.Namespace) -> int:
         logging.getLogger("local_runtime.gateway").setLevel(logging.INFO)
         logging.getLogger("local_runtime.stream_poller").setLevel(logging.INFO)
         logging.getLogger("local_runtime.smtp_server").setLevel(logging.INFO)
+        logging.getLogger("local_runtime.websocket_gateway").setLevel(logging.INFO)
     if not arguments.directory.is_file():
         print(f"error: no directory file at {arguments.directory}", file=sys.stderr)
         return EXIT_INVALID
@@ -218,6 +234,8 @@ def _serve(arguments: argparse.Namespace) -> int:
         state_file=state_file,
         outbox_dir=arguments.outbox,
         smtp_port=arguments.smtp_port,
+        websocket_port=_websocket_port(arguments),
+        websocket_handler=None if arguments.websocket_handler.lower() == "none" else arguments.websocket_handler,
     )
     try:
         running = runtime.start()
@@ -239,7 +257,12 @@ def _serve(arguments: argparse.Namespace) -> int:
         if runtime.inbound_mail_off_reason is None
         else f"stored only ({runtime.inbound_mail_off_reason})"
     )
-    print(_banner(running, users, state_file, stream, inbound), flush=True)
+    websocket = (
+        f"{running.websocket_url}   ({arguments.websocket_handler}; management API {running.websocket_management_url})"
+        if running.websocket_port
+        else f"(off: {runtime.websocket_off_reason})"
+    )
+    print(_banner(running, users, state_file, stream, inbound, websocket), flush=True)
     stopped = threading.Event()
     # Set both explicitly: a shell starts background jobs with SIGINT ignored.
     for signal_number in (signal.SIGINT, signal.SIGTERM):
@@ -267,7 +290,16 @@ def _limit_malloc_arenas(arenas: int = 2) -> None:
         pass
 
 
-def _banner(running: Any, users: list[Any], state_file: Path, stream: str = "", inbound: str = "") -> str:
+def _websocket_port(arguments: argparse.Namespace) -> int:
+    """``--ws-port``, or next to the API's port (any free one when the API's is)."""
+    if arguments.ws_port is not None:
+        return int(arguments.ws_port)
+    return 0 if arguments.port == 0 else int(arguments.port) + 1
+
+
+def _banner(
+    running: Any, users: list[Any], state_file: Path, stream: str = "", inbound: str = "", websocket: str = ""
+) -> str:
     from local_runtime.directory import DEV_PASSWORD
 
     command = _command_name()
@@ -278,6 +310,7 @@ def _banner(running: Any, users: list[Any], state_file: Path, stream: str = "", 
         f"  Web client  {running.api_url}/   (sign in with a demo login below and its password)",
         f"  API         {running.api_url}",
         f"  Swagger UI  {running.api_url}/swagger",
+        f"  WebSocket   {websocket or running.websocket_url or '(off)'}",
         f"  AWS (moto)  {running.aws_endpoint_url}  region {running.region}, table {running.table_name}",
         f"              user pool {running.user_pool_id}, app client {running.user_pool_client_id}",
         f"              attachments bucket {running.attachments_bucket}",

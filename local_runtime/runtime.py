@@ -39,15 +39,20 @@ from local_runtime.smtp_server import DEFAULT_INBOUND_MAIL_HANDLER, LocalSmtpSer
 from local_runtime.state import RuntimeState
 from local_runtime.stream_poller import DEFAULT_STREAM_HANDLER, StreamPoller
 from local_runtime.web import COGNITO_PATH, WEB_DIST, CognitoProxy, WebClient, WebClientConfig
+from local_runtime.websocket_gateway import (
+    DEFAULT_WEBSOCKET_AUTHORIZER,
+    DEFAULT_WEBSOCKET_HANDLER,
+    MANAGEMENT_URL_ENV,
+    WebSocketGateway,
+)
 
 _logger = logging.getLogger(__name__)
 
 DEFAULT_HANDLER = "functions.api.handler:lambda_handler"
-# Real time (issue #12): the live events function, fed by its own poller with its own filter, and
-# the WebSocket management API its handlers post to (until the runtime serves one itself, from
-# this variable; otherwise an address nobody listens on, which no connection can reach anyway).
+# Real time (issue #12): the live events function, fed by its own poller with its own filter. Its
+# handlers post to the runtime's WebSocket management API (without a WebSocket API: an address
+# nobody listens on, which no connection can reach anyway).
 DEFAULT_LIVE_EVENTS_HANDLER = "functions.realtime_events.handler:lambda_handler"
-WEBSOCKET_MANAGEMENT_URL_VARIABLE = "MESSAGE_CENTER_WEBSOCKET_MANAGEMENT_URL"
 # Stable defaults for Powertools when the stack's values are absent (tracing needs X-Ray).
 _POWERTOOLS_DEFAULTS = {
     "POWERTOOLS_SERVICE_NAME": "message-center",
@@ -102,6 +107,9 @@ class LocalRuntime:
         smtp_port: int | None = 0,
         inbound_mail_handler: LambdaHandler | str | None = DEFAULT_INBOUND_MAIL_HANDLER,
         web_dist: Path = WEB_DIST,
+        websocket_port: int | None = 0,
+        websocket_handler: LambdaHandler | str | None = DEFAULT_WEBSOCKET_HANDLER,
+        websocket_authorizer: LambdaHandler | str | None = DEFAULT_WEBSOCKET_AUTHORIZER,
     ) -> None:
         """``stream_handler``: what the stream poller invokes (None: no poller; a module path that
         does not exist yet: no poller, with a warning). ``outbox_dir``: where each e-mail sent is
@@ -109,7 +117,10 @@ class LocalRuntime:
         ``smtp_port``: the local SMTP server's port (0: any free port; None: no SMTP server).
         ``inbound_mail_handler``: what it invokes with each received mail (None, or a module path
         that does not exist yet: mail is stored in the inbound bucket only, with a warning).
-        ``web_dist``: the built web client served at ``/`` (see ``local_runtime.web``)."""
+        ``web_dist``: the built web client served at ``/`` (see ``local_runtime.web``).
+        ``websocket_port``: the WebSocket API's port (0: any free port; None: no WebSocket API), in
+        front of ``websocket_handler`` (None, or a module path that does not exist yet: none either)
+        and the optional REQUEST authorizer ``websocket_authorizer`` (see ``websocket_gateway``)."""
         self._port = port
         self._host = host
         self._region = region
@@ -125,6 +136,12 @@ class LocalRuntime:
         self._smtp_port = smtp_port
         self._inbound_mail_handler = inbound_mail_handler
         self._web_dist = web_dist
+        self._websocket_port = websocket_port
+        self._websocket_handler = websocket_handler
+        self._websocket_authorizer = websocket_authorizer
+        self._websocket: WebSocketGateway | None = None
+        # Why there is no WebSocket API, when there is none (shown in the serve banner).
+        self.websocket_off_reason: str | None = None
         self._smtp: LocalSmtpServer | None = None
         # Why received mail reaches no handler, when it does not (shown in the serve banner).
         self.inbound_mail_off_reason: str | None = None
@@ -196,7 +213,10 @@ class LocalRuntime:
                 return cognito_proxy.handle(request)
             return local_endpoints(request)
 
-        web_config = WebClientConfig(resources.user_pool_id, resources.user_pool_client_id, self._region)
+        websocket_url = self._bind_websocket_gateway()
+        web_config = WebClientConfig(
+            resources.user_pool_id, resources.user_pool_client_id, self._region, websocket_url=websocket_url
+        )
         self._gateway = LocalGateway(
             None,
             authorizer,
@@ -216,8 +236,9 @@ class LocalRuntime:
             self._region,
             resources,
             api_url,
-            websocket_management_url=os.environ.get(WEBSOCKET_MANAGEMENT_URL_VARIABLE)
-            or emulator.UNSERVED_WEBSOCKET_MANAGEMENT_URL,
+            websocket_management_url=(
+                self._websocket.management_url if self._websocket else emulator.UNSERVED_WEBSOCKET_MANAGEMENT_URL
+            ),
         )
         if self._directory is not None:
             self.seeded_logins = seed_directory(
@@ -226,6 +247,7 @@ class LocalRuntime:
         self._gateway.handler = self._load(self._handler, self._settings.api)
         self._start_stream_poller(endpoint_url, resources.table_name)
         self._start_live_events_poller(endpoint_url, resources.table_name)
+        self._start_websocket_gateway()
         self._gateway.start()
         smtp_port = self._start_smtp_server(endpoint_url, resources)
         self._state = RuntimeState(
@@ -246,6 +268,8 @@ class LocalRuntime:
             outbox_dir=str(self._outbox_dir) if self._outbox_dir else "",
             inbound_mail_bucket=resources.inbound_mail_bucket,
             smtp_port=smtp_port,
+            websocket_port=self._websocket.port if self._websocket else 0,
+            websocket_management_url=self._websocket.management_url if self._websocket else "",
         )
         if self._state_file is not None:
             state.write_state(self._state, self._state_file)
@@ -271,6 +295,38 @@ class LocalRuntime:
             invoke_lock=self._invoke_lock,
         )
         self._poller.start()
+
+    @property
+    def websocket_gateway(self) -> WebSocketGateway | None:
+        return self._websocket
+
+    def _bind_websocket_gateway(self) -> str | None:
+        """Bind the WebSocket API (its handler comes once the settings exist); return its URL."""
+        spec = self._websocket_handler
+        if self._websocket_port is None or spec is None:
+            self.websocket_off_reason = "no WebSocket handler configured"
+            return None
+        if isinstance(spec, str) and not handler_exists(spec):
+            self.websocket_off_reason = f"{spec.partition(':')[0]} does not exist yet"
+            _logger.warning("no WebSocket handler (%s): the WebSocket API is off, clients poll", spec)
+            return None
+        self._websocket = WebSocketGateway(
+            host=self._host, port=self._websocket_port, region=self._region, invoke_lock=self._invoke_lock
+        )
+        self._websocket.bind()
+        # The handlers post to clients through the management API at this endpoint.
+        self._apply_environment({MANAGEMENT_URL_ENV: self._websocket.management_url})
+        return self._websocket.url
+
+    def _start_websocket_gateway(self) -> None:
+        spec, authorizer = self._websocket_handler, self._websocket_authorizer
+        if self._websocket is None or spec is None:
+            return
+        settings = getattr(self.settings, "realtime", None)
+        if authorizer is not None and (not isinstance(authorizer, str) or handler_exists(authorizer)):
+            self._websocket.authorizer = self._load(authorizer, settings)
+        self._websocket.handler = self._load(spec, settings)
+        self._websocket.start()
 
     def _start_live_events_poller(self, endpoint_url: str, table_name: str) -> None:
         """A second mapping on the same stream, as deployed: the live events function with its filter."""
@@ -345,6 +401,9 @@ class LocalRuntime:
         """Stop everything started so far and restore the process environment (idempotent)."""
         if self._state_file is not None:
             state.remove_state(self._state_file, os.getpid())
+        if self._websocket is not None:  # first: $disconnect still reaches the handler
+            self._websocket.stop()
+            self._websocket = None
         if self._gateway is not None:
             self._gateway.stop()
             self._gateway = None

@@ -42,6 +42,9 @@ class RuntimeState:
     inbound_mail_bucket: str = "message-center-inbound-mail-local"
     # The local SMTP server accepting mail for the relay domain (0: not running).
     smtp_port: int = 0
+    # The local WebSocket API (0: not running) and its management API's endpoint ("": none).
+    websocket_port: int = 0
+    websocket_management_url: str = ""
 
     @property
     def api_url(self) -> str:
@@ -66,6 +69,11 @@ class RuntimeState:
     def smtp_address(self) -> str:
         """``host:port`` of the local SMTP server ("" when it is not running)."""
         return f"{self.host}:{self.smtp_port}" if self.smtp_port else ""
+
+    @property
+    def websocket_url(self) -> str:
+        """Where browsers open the live channel ("" when it is not running)."""
+        return f"ws://{self.host}:{self.websocket_port}" if self.websocket_port else ""
 
     @property
     def aws_endpoint_url(self) -> str:

@@ -57,6 +57,8 @@ class WebClientConfig:
     cognito_endpoint: str = COGNITO_PATH
     auth_flow: str = "USER_PASSWORD_AUTH"
     poll_seconds: int = 10
+    # The local WebSocket API (None: not running; the app then polls only).
+    websocket_url: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -66,6 +68,7 @@ class WebClientConfig:
             "cognitoEndpoint": self.cognito_endpoint,
             "authFlow": self.auth_flow,
             "pollSeconds": self.poll_seconds,
+            "websocketUrl": self.websocket_url,
         }
 
 

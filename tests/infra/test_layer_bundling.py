@@ -177,9 +177,9 @@ def test_cdk_bundles_the_layer_locally_instead_of_in_docker(
 
 
 # Distributions only the local runtime (or the tests) use: the SMTP server stand-in, the AWS
-# emulator and the JWT check of the local gateway, with what they alone pull in.
+# emulator, the JWT check of the local gateway and its WebSocket API, with what they alone pull in.
 # (PyJWT is not among them: the WebSocket $connect handler verifies access tokens with it.)
-LOCAL_ONLY = {"aiosmtpd", "atpublic", "moto", "flask", "flask-cors", "werkzeug", "pytest", "aws-cdk-lib"}
+LOCAL_ONLY = {"aiosmtpd", "atpublic", "moto", "flask", "flask-cors", "werkzeug", "pytest", "aws-cdk-lib", "websockets"}
 
 
 def _requirement_closure(requirements: list[str]) -> dict[str, set[str]]:
@@ -229,7 +229,7 @@ def test_the_layer_ships_no_local_only_package() -> None:
     assert {"aws-lambda-powertools", "pynamodb", "pydantic", "pillow", "nh3"} <= distributions
     assert {"aws_lambda_powertools", "pynamodb", "pydantic", "PIL"} <= top_level
     assert not distributions & LOCAL_ONLY, f"local-only packages in the layer: {distributions & LOCAL_ONLY}"
-    assert not top_level & {"aiosmtpd", "moto", "flask", "werkzeug", "public"}
+    assert not top_level & {"aiosmtpd", "moto", "flask", "werkzeug", "public", "websockets"}
 
 
 def test_function_code_ships_its_package_compiled_for_the_runtime(tmp_path: Path) -> None:

@@ -90,7 +90,20 @@ def test_config_names_the_pool_the_client_and_the_local_sign_in_flow(gateway):
         "cognitoEndpoint": COGNITO_PATH,
         "authFlow": "USER_PASSWORD_AUTH",
         "pollSeconds": 10,
+        "websocketUrl": None,
     }
+
+
+def test_config_names_the_local_websocket_api_when_it_runs(dist):
+    # Given a runtime whose WebSocket API listens on port 8001
+    config = WebClientConfig("eu-central-1_pool", "client123", "eu-central-1", websocket_url="ws://127.0.0.1:8001")
+    gateway = LocalGateway(None, _RejectingAuthorizer(), static_site=WebClient(config, dist))
+
+    # When the app reads its configuration
+    response = gateway.handle(_request("/config.json"))
+
+    # Then it knows where to open the live channel
+    assert json.loads(response.body)["websocketUrl"] == "ws://127.0.0.1:8001"
 
 
 def test_an_unbuilt_app_says_how_to_build_it(tmp_path):
