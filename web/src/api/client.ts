@@ -12,7 +12,7 @@ export type Language = Schemas["Language"];
 export type NewMessage = Schemas["NewMessage"];
 export type Translation = Schemas["TranslationOut"];
 
-const MEDIA_TYPE = "application/vnd.allegro.public.v1+json";
+export const MEDIA_TYPE = "application/vnd.allegro.public.v1+json";
 
 /** A refusal of the API (RFC 9457 problem details), or a failure to reach it (status 0). */
 export class ApiError extends Error {
@@ -57,6 +57,11 @@ export function configureTokens(source: TokenSource): void {
 export function onUnauthorized(listener: () => void): () => void {
   unauthorizedListeners.add(listener);
   return () => unauthorizedListeners.delete(listener);
+}
+
+/** The current access token (renewed when expired), or null when signed out. */
+export function accessToken(): Promise<string | null> {
+  return tokenSource();
 }
 
 export async function authorizationHeader(): Promise<Record<string, string>> {

@@ -1,10 +1,14 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { Link } from "react-router-dom";
-import { api, unwrap, type Language as ApiLanguage } from "../api/client";
+import { api, unwrap, type Language as ApiLanguage, type Profile, type Schemas } from "../api/client";
 import { LANGUAGES, useI18n, type Language } from "../i18n/I18nProvider";
 import { errorKey } from "../shared/errors";
 
-/** The preferred language: the interface's, and the one messages are translated into. */
+// Until web/openapi.json is regenerated from the API with issue #12's fields.
+type ProfileWithReceipts = Profile & { readReceipts?: boolean };
+
+/** The preferred language (the interface's, and the one messages are translated into), and
+ * whether read receipts are sent (and the interlocutors' shown). */
 export function Settings() {
   const { t, has, language, setLanguage } = useI18n();
   const queryClient = useQueryClient();
@@ -16,7 +20,18 @@ export function Settings() {
       setLanguage(updated.preferredLanguage as Language);
     },
   });
+  const saveReceipts = useMutation({
+    mutationFn: (readReceipts: boolean) => unwrap(api.PATCH("/messaging/me", { body: { readReceipts } as unknown as Schemas["ProfileUpdate"] })),
+    onSuccess: (updated) => {
+      queryClient.setQueryData(["me"], updated);
+      // Whether the interlocutors' read times are shown changed with it.
+      void queryClient.invalidateQueries({ queryKey: ["thread"] });
+    },
+  });
   const current = (profile.data?.preferredLanguage as Language | undefined) ?? language;
+  const receipts = (profile.data as ProfileWithReceipts | undefined)?.readReceipts ?? true;
+  const saved = save.isSuccess || saveReceipts.isSuccess;
+  const failed = save.error ?? saveReceipts.error;
 
   return (
     <section className="settings" aria-labelledby="settings-title">
@@ -49,12 +64,20 @@ export function Settings() {
             </label>
           ))}
         </fieldset>
+        <fieldset className="language-choice">
+          <legend>{t("settings.readReceipts")}</legend>
+          <label className={receipts ? "choice active" : "choice"}>
+            <input type="checkbox" checked={receipts} onChange={(event) => saveReceipts.mutate(event.target.checked)} disabled={!profile.data || saveReceipts.isPending} data-testid="read-receipts" />
+            <span>{t("settings.readReceiptsLabel")}</span>
+          </label>
+          <p className="muted">{t("settings.readReceiptsHint")}</p>
+        </fieldset>
         <div role="status" aria-live="polite" className="small">
-          {save.isSuccess && <span className="ok">{t("settings.saved")}</span>}
+          {saved && <span className="ok">{t("settings.saved")}</span>}
         </div>
-        {save.isError && (
+        {failed && (
           <p className="error" role="alert">
-            {t(errorKey(save.error, has))}
+            {t(errorKey(failed, has))}
           </p>
         )}
       </div>
