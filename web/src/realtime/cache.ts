@@ -28,32 +28,21 @@ function before(a: { at: string | null | undefined; id: string }, b: { at: strin
   return left !== right ? left > right : a.id > b.id;
 }
 
-/** The pages with ``item`` put in its place (newest first) when it belongs among the loaded ones,
- * or null when that would need a reload (it would shift a full last page's boundary). */
-function placed<T extends { id: string }>(pages: T[][], pageSize: number, item: T | null, at: (value: T) => string | null | undefined): T[][] | null {
-  const lastIndex = pages.length - 1;
-  const moreAfter = (pages[lastIndex]?.length ?? 0) >= pageSize;
-  const result = pages.map((page) => page.filter((value) => value.id !== item?.id));
-  // Taking an item out of a full last page would make it look like the end of the list.
-  if (moreAfter && result[lastIndex] && result[lastIndex].length < (pages[lastIndex]?.length ?? 0)) return null;
-  if (item === null) return result;
-  const key = { at: at(item), id: item.id };
-  for (const page of result) {
-    const index = page.findIndex((value) => before(key, { at: at(value), id: value.id }));
-    if (index >= 0) {
-      page.splice(index, 0, item);
-      return result;
-    }
-  }
-  // Older than everything loaded: it is the end of the list only when nothing more is to come.
-  if (!moreAfter) (result[lastIndex] ?? []).push(item);
-  return result;
-}
-
-function removed<T extends { id: string }>(pages: T[][], pageSize: number, id: string): T[][] | null {
+/** The pages without ``id``, and with ``item`` (if any) put in its place (newest first) when it
+ * belongs among the loaded ones; null when a reload is needed instead (a full last page that got
+ * shorter would look like the end of the list). */
+function placed<T extends { id: string }>(pages: T[][], pageSize: number, id: string, item: T | null, at: (value: T) => string | null | undefined): T[][] | null {
   const lastIndex = pages.length - 1;
   const moreAfter = (pages[lastIndex]?.length ?? 0) >= pageSize;
   const result = pages.map((page) => page.filter((value) => value.id !== id));
+  if (item !== null) {
+    const key = { at: at(item), id: item.id };
+    const goesBefore = (value: T) => before(key, { at: at(value), id: value.id });
+    const page = result.find((values) => values.some(goesBefore));
+    if (page) page.splice(page.findIndex(goesBefore), 0, item);
+    // Older than everything loaded: it is the end of the list only when nothing more is to come.
+    else if (!moreAfter) result[lastIndex]?.push(item);
+  }
   if (moreAfter && (result[lastIndex]?.length ?? 0) < (pages[lastIndex]?.length ?? 0)) return null;
   return result;
 }
@@ -107,7 +96,7 @@ export function createCacheUpdater(queryClient: QueryClient): CacheUpdater {
       if (!data) continue;
       const filters = query.queryKey[1] as InboxFilters | undefined;
       const fits = thread ? matches(filters, thread) : false;
-      const pages = fits === null ? null : fits && thread ? placed(data.pages.map((page) => page.threads), THREADS_PAGE_SIZE, thread, (value) => value.lastMessageDateTime) : removed(data.pages.map((page) => page.threads), THREADS_PAGE_SIZE, threadId);
+      const pages = fits === null ? null : placed(data.pages.map((page) => page.threads), THREADS_PAGE_SIZE, threadId, fits && thread ? thread : null, (value) => value.lastMessageDateTime);
       if (pages === null) {
         reload(query.queryKey, true);
         continue;
@@ -121,7 +110,7 @@ export function createCacheUpdater(queryClient: QueryClient): CacheUpdater {
     const data = queryClient.getQueryData<InfiniteData<MessagesList>>(key);
     if (!data) return; // not loaded: it comes with the thread when it is opened
     if (data.pages.some((page) => page.messages.some((value) => value.id === message.id))) return;
-    const pages = placed(data.pages.map((page) => page.messages), MESSAGES_PAGE_SIZE, message, (value) => value.createdAt);
+    const pages = placed(data.pages.map((page) => page.messages), MESSAGES_PAGE_SIZE, message.id, message, (value) => value.createdAt);
     if (pages === null) return reload(key, true);
     queryClient.setQueryData<InfiniteData<MessagesList>>(key, { ...data, pages: data.pages.map((page, index) => ({ ...page, messages: pages[index] ?? [] })) });
   }
@@ -130,7 +119,7 @@ export function createCacheUpdater(queryClient: QueryClient): CacheUpdater {
     const key = ["messages", threadId];
     const data = queryClient.getQueryData<InfiniteData<MessagesList>>(key);
     if (!data) return;
-    const pages = removed(data.pages.map((page) => page.messages), MESSAGES_PAGE_SIZE, messageId);
+    const pages = placed(data.pages.map((page) => page.messages), MESSAGES_PAGE_SIZE, messageId, null, (value) => value.createdAt);
     if (pages === null) return reload(key, true);
     queryClient.setQueryData<InfiniteData<MessagesList>>(key, { ...data, pages: data.pages.map((page, index) => ({ ...page, messages: pages[index] ?? [] })) });
   }
