@@ -21,7 +21,8 @@ export interface Timing {
   stableMs: number;
   /** The feed serves an event only once it is a second old: look again this long after catching up. */
   settleMs: number;
-  /** Live events may arrive slightly out of order: the cursor follows them only this far behind. */
+  /** Live events may arrive slightly out of order (the producer batches for up to a second): the
+   * cursor follows them only this far behind. */
   lagMs: number;
   /** More pages than this to catch up: reloading what is shown is cheaper. */
   maxCatchUpPages: number;
@@ -34,7 +35,7 @@ export const DEFAULT_TIMING: Timing = {
   maxDelayMs: 30_000,
   stableMs: 10_000,
   settleMs: 2_000,
-  lagMs: 10_000,
+  lagMs: 3_000,
   maxCatchUpPages: 50,
 };
 
@@ -216,6 +217,9 @@ export class RealtimeConnection {
   }
 
   private async catchUp(generation: number): Promise<void> {
+    // Events came, but all just before the drop: read on from the oldest of them (the ones before it
+    // arrived on this socket, or were read at its start).
+    if (this.cursor === null && this.recent.length > 0) this.cursor = this.recent.reduce((oldest, entry) => (entry.id < oldest ? entry.id : oldest), this.recent[0]?.id ?? "");
     if (this.cursor === null) {
       // Nothing seen yet to continue from (the first connection, or none since): whatever happened
       // before this socket opened is read again from the API.
