@@ -29,7 +29,8 @@ export function Settings() {
     },
   });
   const current = (profile.data?.preferredLanguage as Language | undefined) ?? language;
-  const receipts = (profile.data as ProfileWithReceipts | undefined)?.readReceipts ?? true;
+  // The choice shows at once; a refusal puts the saved one back.
+  const receipts = saveReceipts.isPending ? saveReceipts.variables : ((profile.data as ProfileWithReceipts | undefined)?.readReceipts ?? true);
   const saved = save.isSuccess || saveReceipts.isSuccess;
   const failed = save.error ?? saveReceipts.error;
 
