@@ -1,4 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
 import { Link } from "react-router-dom";
 import { api, unwrap, type Language as ApiLanguage, type Profile, type Schemas } from "../api/client";
 import { LANGUAGES, useI18n, type Language } from "../i18n/I18nProvider";
@@ -20,6 +21,8 @@ export function Settings() {
       setLanguage(updated.preferredLanguage as Language);
     },
   });
+  // The choice shows at once (a controlled checkbox would otherwise jump back until the answer).
+  const [choosing, setChoosing] = useState<boolean | null>(null);
   const saveReceipts = useMutation({
     mutationFn: (readReceipts: boolean) => unwrap(api.PATCH("/messaging/me", { body: { readReceipts } as unknown as Schemas["ProfileUpdate"] })),
     onSuccess: (updated) => {
@@ -29,8 +32,13 @@ export function Settings() {
     },
   });
   const current = (profile.data?.preferredLanguage as Language | undefined) ?? language;
-  // The choice shows at once; a refusal puts the saved one back.
-  const receipts = saveReceipts.isPending ? saveReceipts.variables : ((profile.data as ProfileWithReceipts | undefined)?.readReceipts ?? true);
+  const receipts = choosing ?? (profile.data as ProfileWithReceipts | undefined)?.readReceipts ?? true;
+
+  function chooseReceipts(on: boolean) {
+    setChoosing(on);
+    // A refusal puts the saved choice back.
+    saveReceipts.mutate(on, { onSettled: () => setChoosing(null) });
+  }
   const saved = save.isSuccess || saveReceipts.isSuccess;
   const failed = save.error ?? saveReceipts.error;
 
@@ -68,7 +76,7 @@ export function Settings() {
         <fieldset className="language-choice">
           <legend>{t("settings.readReceipts")}</legend>
           <label className={receipts ? "choice active" : "choice"}>
-            <input type="checkbox" checked={receipts} onChange={(event) => saveReceipts.mutate(event.target.checked)} disabled={!profile.data || saveReceipts.isPending} data-testid="read-receipts" />
+            <input type="checkbox" checked={receipts} onChange={(event) => chooseReceipts(event.target.checked)} disabled={!profile.data || saveReceipts.isPending} data-testid="read-receipts" />
             <span>{t("settings.readReceiptsLabel")}</span>
           </label>
           <p className="muted">{t("settings.readReceiptsHint")}</p>
