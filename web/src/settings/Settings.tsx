@@ -32,6 +32,7 @@ export function Settings() {
     },
   });
   const current = (profile.data?.preferredLanguage as Language | undefined) ?? language;
+  // Shown once the profile is loaded: a default shown before would be a guess.
   const receipts = choosing ?? (profile.data as ProfileWithReceipts | undefined)?.readReceipts ?? true;
 
   function chooseReceipts(on: boolean) {
@@ -73,14 +74,16 @@ export function Settings() {
             </label>
           ))}
         </fieldset>
-        <fieldset className="language-choice">
-          <legend>{t("settings.readReceipts")}</legend>
-          <label className={receipts ? "choice active" : "choice"}>
-            <input type="checkbox" checked={receipts} onChange={(event) => chooseReceipts(event.target.checked)} disabled={!profile.data || saveReceipts.isPending} data-testid="read-receipts" />
-            <span>{t("settings.readReceiptsLabel")}</span>
-          </label>
-          <p className="muted">{t("settings.readReceiptsHint")}</p>
-        </fieldset>
+        {profile.data && (
+          <fieldset className="language-choice">
+            <legend>{t("settings.readReceipts")}</legend>
+            <label className={receipts ? "choice active" : "choice"}>
+              <input type="checkbox" checked={receipts} onChange={(event) => chooseReceipts(event.target.checked)} disabled={saveReceipts.isPending} data-testid="read-receipts" />
+              <span>{t("settings.readReceiptsLabel")}</span>
+            </label>
+            <p className="muted">{t("settings.readReceiptsHint")}</p>
+          </fieldset>
+        )}
         <div role="status" aria-live="polite" className="small">
           {saved && <span className="ok">{t("settings.saved")}</span>}
         </div>

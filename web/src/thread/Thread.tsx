@@ -52,9 +52,11 @@ export function Thread() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [newestId, messages.isSuccess]);
 
+  // (and shows the read receipt when it appears under the newest message)
+  const newestReadAt = receiptFor !== null && receiptFor === newestId ? readAt : null;
   useEffect(() => {
     bottom.current?.scrollIntoView({ block: "end" });
-  }, [newestId]);
+  }, [newestId, newestReadAt]);
 
   function markUnread() {
     markRead.mutate(false, { onSuccess: () => navigate("/") });
