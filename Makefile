@@ -5,22 +5,40 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+# Node 22 or 24 (package.json "engines"): the system's, or the one tools/ensure-node.sh fetched into
+# .tools/node when the system's is older; first on PATH for every recipe (npm, npx, the CDK, jsii).
+export PATH := $(CURDIR)/.tools/node/bin:$(PATH)
+# Python packages come from the lock files (`make lock` rewrites them from pyproject.toml).
+LOCK_DIR := requirements
 
-.PHONY: run test install lint typecheck unit integration infra e2e attack fuzz bench soak synth clean web web-check web-openapi chromium
+.PHONY: run test install node lock lint typecheck unit integration infra e2e attack fuzz bench soak synth clean web web-check web-openapi chromium
 
 # The web client (web/): its npm dependencies, and its build, redone only when a source changed.
 WEB_STAMP := web/node_modules/.installed
 WEB_SOURCES := $(shell find web/src web/public -type f ! -name '*.gen.ts' 2>/dev/null) \
 	web/index.html web/openapi.json web/vite.config.ts web/tsconfig.json web/package-lock.json
 
-$(STAMP): pyproject.toml package.json package-lock.json
+$(STAMP): pyproject.toml $(LOCK_DIR)/dev.txt package.json package-lock.json | node
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK_DIR)/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	npm ci --silent --no-audit --no-fund
 	touch $(STAMP)
 
-$(WEB_STAMP): web/package.json web/package-lock.json
+# Checked on every install: a clear message when no supported Node can be had.
+node:
+	@./tools/ensure-node.sh
+
+# Re-resolve the lock files from pyproject.toml (universal: every platform and Python >= 3.11):
+# the runtime set (what the Lambda layer ships), then dev + local constrained to the same pins.
+# A test fails while a dependency of pyproject.toml is not pinned in them.
+LOCK := $(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes --quiet
+lock: $(STAMP)
+	$(LOCK) -o $(LOCK_DIR)/runtime.txt
+	$(LOCK) --extra dev -c $(LOCK_DIR)/runtime.txt -o $(LOCK_DIR)/dev.txt
+
+$(WEB_STAMP): web/package.json web/package-lock.json | node
 	cd web && npm ci --silent --no-audit --no-fund
 	touch $(WEB_STAMP)
 
@@ -79,6 +97,8 @@ fuzz: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.api_requests
+	@echo
+	$(BIN)/message-center cost --users 10000 --messages-per-user 20
 
 # `make run` under sustained load (not part of `make test`): `make soak SOAK_SECONDS=60` for a short run.
 SOAK_SECONDS ?= 600
@@ -89,4 +109,4 @@ synth: $(STAMP)
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx cdk synth --quiet
 
 clean:
-	rm -rf $(VENV) node_modules cdk.out .pytest_cache .ruff_cache .mypy_cache web/node_modules web/dist
+	rm -rf $(VENV) .tools node_modules cdk.out .pytest_cache .ruff_cache .mypy_cache web/node_modules web/dist

@@ -403,6 +403,9 @@ class Operation:
     first_page: bool  # deep pages may cost more in a bigger inbox; first pages must not
     expected_status: int
     event: Callable[[Inbox], dict[str, Any]]  # may make (uncounted) setup calls
+    # Sends remember the pairs' threads they wrote in (per container, see PairThreads): each
+    # operation starts without that memory, as in a new container, unless this says otherwise.
+    remembers_pairs: bool = False
 
 
 def _call(event: dict[str, Any]) -> ApiResponse:
@@ -489,6 +492,13 @@ OPERATIONS: tuple[Operation, ...] = (
         lambda box: _new_message(box, {"recipient": {"login": box.focus_login}, "text": "Jeszcze jedno."}),
     ),
     Operation(
+        "write new message: recipient.login again (the container remembers the pair's thread)",
+        True,
+        201,
+        lambda box: _new_message(box, {"recipient": {"login": box.focus_login}, "text": "I jeszcze to."}),
+        remembers_pairs=True,
+    ),
+    Operation(
         "write new message: order.id + recipient.login (joins the pair's thread)",
         True,
         201,
@@ -554,6 +564,8 @@ def measure_inbox(size: int, *, copy_tables_in_transactions: bool = False) -> li
     ``copy_tables_in_transactions`` runs moto as it is instead, to check that they change no count.
     Every operation here is expected to commit: a cancelled transaction makes the run invalid.
     """
+    from functions.api.handler import container
+
     observations: list[Observation] = []
     fixes = DynamoDBFixes()
     with ExitStack() as stack:
@@ -564,6 +576,8 @@ def measure_inbox(size: int, *, copy_tables_in_transactions: bool = False) -> li
         box = populate(size)
         for operation in OPERATIONS:
             event = operation.event(box)
+            if not operation.remembers_pairs:
+                container.get().messaging.pair_threads.clear()
             counter.reset()  # setup writes and cursor look-ups are not the operation's cost
             response = _call(event)
             cost = counter.cost()

@@ -25,8 +25,10 @@ from infra.building_blocks import origins_from_context, strings_from_context
 from infra.python_function import build_python_function
 from infra.storage_construct import grant_item_access
 
-# Every DynamoDB call the API makes: item reads/writes, index queries and transactions.
-# Deliberately no Scan (the design forbids it on request paths) and no table management.
+# Every DynamoDB call the API makes: item reads/writes and index queries. A TransactWriteItems
+# call is authorized item by item through PutItem/UpdateItem/DeleteItem/ConditionCheckItem (there
+# is no IAM action of that name). Deliberately no Scan (the design forbids it on request paths)
+# and no table management.
 API_TABLE_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",
@@ -34,9 +36,28 @@ API_TABLE_ACTIONS = (
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
-    "dynamodb:TransactWriteItems",
     "dynamodb:ConditionCheckItem",
 )
+
+
+@dataclass(frozen=True)
+class RouteThrottle:
+    """Requests per second (steady) and burst a route accepts from all callers together."""
+
+    rate_limit: int
+    burst_limit: int
+
+
+# Routes that send something or cost money per call get limits of their own below the stage's
+# (a flood of sends cannot starve reading, and cannot run up e-mail, push and translation bills);
+# per-caller limits are the web ACL's rate-based rule (infra/waf_construct.py).
+ROUTE_THROTTLES: Mapping[str, RouteThrottle] = {
+    "POST /messaging/messages": RouteThrottle(rate_limit=20, burst_limit=40),
+    "POST /messaging/threads/{threadId}/messages": RouteThrottle(rate_limit=20, burst_limit=40),
+    "POST /messaging/message-attachments": RouteThrottle(rate_limit=10, burst_limit=20),
+    "PUT /messaging/message-attachments/{attachmentId}": RouteThrottle(rate_limit=10, burst_limit=20),
+    "GET /messaging/messages/{messageId}/translations/{language}": RouteThrottle(rate_limit=10, burst_limit=20),
+}
 
 # HTTP API access log: who called which route and how it ended; no claims, bodies or addresses.
 _ACCESS_LOG_FIELDS = {
@@ -188,6 +209,7 @@ class ApiConstruct(Construct):
             cors_preflight=cors,
         )
         integration = HttpLambdaIntegration("ApiIntegration", self.function)
+        all_routes: list[apigwv2.HttpRoute] = []
         for route in ROUTES:
             http_routes = http_api.add_routes(
                 path=route.path,
@@ -195,6 +217,7 @@ class ApiConstruct(Construct):
                 integration=integration,
                 authorizer=None if route.authorized else apigwv2.HttpNoneAuthorizer(),
             )
+            all_routes.extend(http_routes)
             if not route.authorized:
                 for http_route in http_routes:
                     Validations.of(http_route).acknowledge(
@@ -216,4 +239,21 @@ class ApiConstruct(Construct):
             ),
             access_log_settings=_AccessLogSettings(access_logs),
         )
+        self._throttle_routes(stage, all_routes)
         return http_api, stage
+
+    def _throttle_routes(self, stage: apigwv2.HttpStage, routes: Sequence[apigwv2.HttpRoute]) -> None:
+        """Per-route limits (``ROUTE_THROTTLES``) on the stage; each names a route of the contract."""
+        known = {route.route_key for route in ROUTES}
+        unknown = sorted(set(ROUTE_THROTTLES) - known)
+        if unknown:
+            raise ValueError(f"throttled routes not in the contract: {unknown}")
+        cfn_stage = stage.node.default_child
+        if not isinstance(cfn_stage, apigwv2.CfnStage):  # pragma: no cover - HttpStage always wraps one
+            raise TypeError("the HTTP stage has no CfnStage")
+        cfn_stage.route_settings = {
+            route_key: {"ThrottlingRateLimit": limit.rate_limit, "ThrottlingBurstLimit": limit.burst_limit}
+            for route_key, limit in ROUTE_THROTTLES.items()
+        }
+        # Route settings may only name routes that already exist.
+        stage.node.add_dependency(*routes)

@@ -70,11 +70,12 @@ STREAM_ITERATOR_AGE_ALARM = Duration.minutes(5)
 IDEMPOTENCY_KEY_ATTRIBUTE = deployment.IDEMPOTENCY_KEY_ATTRIBUTE
 IDEMPOTENCY_TTL_ATTRIBUTE = deployment.IDEMPOTENCY_TTL_ATTRIBUTE
 
-# Domain of the masked relay addresses (From of e-mail copies, signed Reply-To thread addresses).
+# Domain of the masked relay addresses (From of e-mail copies, signed Reply-To thread addresses):
+# required. cdk.json sets this reserved one so an offline `make synth` works; a synth with an
+# account (every deploy) refuses it (infra/mail_construct.py).
 RELAY_DOMAIN_CONTEXT_KEY = "relayDomain"
-DEFAULT_RELAY_DOMAIN = "relay.message-center.example"
-# HMAC key of the signed reply addresses.
-MAIL_TOKEN_SECRET_NAME = "message-center/mail-token-key"  # noqa: S105 - a name, not a secret
+DEV_RELAY_DOMAIN = "relay.message-center.example"
+# HMAC key of the signed reply addresses (its secret's name is generated).
 MAIL_TOKEN_KEY_LENGTH = 64
 
 # SNS platform application ARNs (arn:aws:sns:<region>:<account>:app/<APNS|APNS_SANDBOX|GCM>/<name>);

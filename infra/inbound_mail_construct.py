@@ -39,6 +39,7 @@ from infra import constants
 from infra.building_blocks import alarm_on_errors, alarm_when_messages, dead_letter_queue, secure_bucket
 from infra.mail_construct import MailConstruct
 from infra.python_function import build_python_function
+from infra.regions import require_ses_receiving_region
 from infra.storage_construct import grant_item_access
 
 SES_PRINCIPAL = "ses.amazonaws.com"
@@ -78,6 +79,8 @@ class InboundMailConstruct(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
+        # Receipt rules exist only where SES receives mail: refuse any other region at synth.
+        require_ses_receiving_region(stack.region)
         self.rule_set_name = f"{stack.stack_name}-inbound-mail"
         self.rule_name = f"{stack.stack_name}-relay-domain"
         self.bucket = self._build_bucket(access_log_bucket)

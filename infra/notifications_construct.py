@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aws_cdk import Acknowledgment, RemovalPolicy, Validations
+from aws_cdk import Acknowledgment, RemovalPolicy, Stack, Token, Validations
 from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
@@ -51,8 +51,10 @@ IDEMPOTENCY_TABLE_ACTIONS = (
 )
 # The API registers devices: an endpoint per token, kept enabled and current, removed on request.
 # SNS authorizes endpoint calls against the endpoint ARN and CreatePlatformEndpoint against the
-# platform application ARN, so both are scoped to the configured applications.
-API_CREATE_ENDPOINT_ACTIONS = ("sns:CreatePlatformEndpoint",)
+# platform application ARN, so both are scoped to the configured applications. When SNS refuses a
+# registration with InvalidParameter, the API reads the application's attributes to tell an unusable
+# application (422 PUSH_NOT_CONFIGURED) from a token conflict (409).
+API_CREATE_ENDPOINT_ACTIONS = ("sns:CreatePlatformEndpoint", "sns:GetPlatformApplicationAttributes")
 API_ENDPOINT_ACTIONS = ("sns:DeleteEndpoint", "sns:SetEndpointAttributes", "sns:GetEndpointAttributes")
 # The stream function publishes to endpoints and cleans up the ones SNS reports disabled.
 STREAM_ENDPOINT_ACTIONS = ("sns:Publish", "sns:GetEndpointAttributes", "sns:DeleteEndpoint")
@@ -60,7 +62,8 @@ STREAM_ENDPOINT_ACTIONS = ("sns:Publish", "sns:GetEndpointAttributes", "sns:Dele
 # arn:<partition>:sns:<region>:<account>:app/<platform>/<name>; endpoints of that application are
 # arn:<partition>:sns:<region>:<account>:endpoint/<platform>/<name>/<uuid>.
 _PLATFORM_APPLICATION_ARN = re.compile(
-    r"^(?P<prefix>arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}):app/(?P<platform>[A-Z_]+)/(?P<name>[A-Za-z0-9_.-]{1,256})$"
+    r"^(?P<prefix>arn:aws[a-z-]*:sns:(?P<region>[a-z0-9-]+):(?P<account>\d{12})):app/(?P<platform>[A-Z_]+)/"
+    r"(?P<name>[A-Za-z0-9_.-]{1,256})$"
 )
 _PLATFORMS = {
     constants.PUSH_APNS_APPLICATION_ARN_CONTEXT_KEY: ("APNS", "APNS_SANDBOX"),
@@ -124,6 +127,23 @@ def push_applications_from_context(context: Mapping[str, Any]) -> PushApplicatio
     )
 
 
+def require_same_environment(push: PushApplications, *, region: str, account: str) -> None:
+    """Refuse platform applications of another region or account than the stack's: the functions'
+    SNS clients call their own region, where such an application does not exist, so every device
+    registration would fail. Unresolved (environment-agnostic) values are not checked."""
+    for arn in push.application_arns:
+        match = _PLATFORM_APPLICATION_ARN.match(arn)
+        if match is None:  # pragma: no cover - push_applications_from_context validated it
+            raise ValueError(f"not an SNS platform application ARN: {arn!r}")
+        for what, expected in (("region", region), ("account", account)):
+            if not Token.is_unresolved(expected) and match[what] != expected:
+                raise ValueError(
+                    f"push application {arn} is in {what} {match[what]}, but the stack deploys to {what} "
+                    f"{expected}: create the SNS platform application in {expected} (the stack's {what}) and "
+                    "pass its ARN, see docs/deploy.md"
+                )
+
+
 def message_copy_insert_filter() -> Mapping[str, Any]:
     """Lambda event filter: only a newly inserted message copy (pk ``MBOX#...``) is delivered
     (the pattern the local runtime's stream poller applies too)."""
@@ -146,6 +166,8 @@ class NotificationsConstruct(Construct):
         notification_settings_url: str,
     ) -> None:
         super().__init__(scope, construct_id)
+        stack = Stack.of(self)
+        require_same_environment(push, region=stack.region, account=stack.account)
         self.push = push
         self.idempotency_table = self._build_idempotency_table()
         self.function = build_python_function(

@@ -32,6 +32,7 @@ from infra.identity_construct import IdentityConstruct
 from infra.inbound_mail_construct import InboundMailConstruct
 from infra.mail_construct import MailConstruct, relay_domain_from_context
 from infra.notifications_construct import NotificationsConstruct, push_applications_from_context
+from infra.operations_construct import ALARM_EMAIL_CONTEXT_KEY, OperationsConstruct, alarm_email_from_context
 from infra.python_function import build_shared_layer
 from infra.storage_construct import StorageConstruct
 from infra.translation_construct import TranslationConstruct, translation_settings_from_context
@@ -93,8 +94,6 @@ class MessageCenterStack(Stack):
             "Mail",
             relay_domain=relay_domain_from_context(self.node.try_get_context(RELAY_DOMAIN_CONTEXT_KEY)),
         )
-        # Read access to the reply-address key only (the API reads no reply-address settings).
-        mail.grant_reply_addressing(api.function, configure=False)
         notifications = NotificationsConstruct(
             self,
             "Notifications",
@@ -138,6 +137,19 @@ class MessageCenterStack(Stack):
             access_log_bucket=attachments.access_log_bucket,
             layer=layer,
             mail=mail,
+        )
+        # Every alarm of the stack notifies its topic; the dashboard shows the whole service.
+        OperationsConstruct(
+            self,
+            "Operations",
+            alarm_email=alarm_email_from_context(self.node.try_get_context(ALARM_EMAIL_CONTEXT_KEY)),
+            http_api=api.http_api,
+            functions={"api": api.function, "stream": notifications.function, "inbound mail": inbound_mail.function},
+            dead_letter_queues={
+                "notifications": notifications.dead_letter_queue,
+                "inbound mail": inbound_mail.dead_letter_queue,
+            },
+            stream_function=notifications.function,
         )
         CfnOutput(self, "WebUrl", value=web.url, description="The web client (and the API under /messaging/)")
         CfnOutput(self, "ApiUrl", value=api.url, description="Base URL of the HTTP API")

@@ -3,6 +3,7 @@
 message-center serve                 start the local stack (Ctrl-C stops it)
 message-center token LOGIN           print an access token for a user of the running stack
 message-center directory load FILE   load users, offers and orders (locally or into AWS)
+message-center smoke --local         walk the buyer/seller exchange (also: --api-url URL for a deployed one)
 """
 
 from __future__ import annotations
@@ -179,6 +180,14 @@ def _build_parser() -> argparse.ArgumentParser:
         "(e.g. their temporary password expired, or they were loaded with --no-invite)",
     )
     load.set_defaults(run=_directory_load)
+
+    from local_runtime import smoke
+
+    smoke.add_parser(commands)
+
+    from local_runtime.cost_command import add_cost_command
+
+    add_cost_command(commands)
     return parser
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,6 +16,12 @@ from tests.support.tally import pytest_runtest_logreport, pytest_terminal_summar
 
 if TYPE_CHECKING:
     from local_runtime.emulator import FunctionSettings
+
+# The Node `make install` provided when the system's is too old (tools/ensure-node.sh), for what
+# the tests run on Node (jsii in the infra tests, npx in the e2e tests) when pytest runs directly.
+_PROJECT_NODE = Path(__file__).resolve().parents[1] / ".tools" / "node" / "bin"
+if _PROJECT_NODE.is_dir() and not os.environ.get("PATH", "").startswith(str(_PROJECT_NODE)):
+    os.environ["PATH"] = f"{_PROJECT_NODE}{os.pathsep}{os.environ.get('PATH', '')}"
 
 REGION = "eu-central-1"
 TABLE = "MessageCenterTest"

@@ -41,5 +41,8 @@ def record_handler(record: DynamoDBRecord) -> None:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    container.get().notifications.register_lambda_context(context)
+    services = container.get()
+    services.notifications.register_lambda_context(context)
+    if services.translation_deadline is not None:
+        services.translation_deadline.start(context.get_remaining_time_in_millis())
     return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)

@@ -22,6 +22,7 @@ from .data.attachment_repository import AttachmentRepository
 from .data.directory_repository import DirectoryRepository
 from .data.idempotency_repository import IdempotencyRepository
 from .data.items import bind_table
+from .data.lookup_repository import LookupRepository
 from .data.thread_repository import ThreadRepository
 from .domain.devices import Platform
 from .services.attachments import AttachmentService
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
     from .adapters.cognito import Invitations
     from .adapters.raw_mail import RawMailStore
     from .adapters.translation import TranslationRouter
+    from .adapters.translation.budget import TranslationDeadline
     from .services.devices import DeviceService
     from .services.directory import DirectoryService
     from .services.inbound_mail import InboundMailService
@@ -111,10 +113,12 @@ class AwsClients:
     def secret(self, secret_id: str, max_age: int) -> str:
         return str(self.secrets.get(secret_id, max_age=max_age))
 
-    def amazon_translate(self) -> Any:
+    def amazon_translate(self, plan: Any = None) -> Any:
+        """A Translate client; with ``plan`` (a ``budget.CallPlan``), with its timeouts and attempts."""
         from .adapters.translation.amazon import amazon_translate_client
 
-        return amazon_translate_client(self._region, self._endpoint_url, credentials=self._credentials())
+        planned = {"plan": plan} if plan is not None else {}
+        return amazon_translate_client(self._region, self._endpoint_url, credentials=self._credentials(), **planned)
 
     def _credentials(self) -> dict[str, str]:
         return dict(_EMULATOR_CREDENTIALS) if self._endpoint_url else {}
@@ -136,6 +140,8 @@ class ApiServices:
 @dataclass(frozen=True)
 class StreamServices:
     notifications: NotificationService
+    # Started by the handler with each invocation's remaining time (see adapters/translation/budget.py).
+    translation_deadline: TranslationDeadline | None = None
 
 
 @dataclass(frozen=True)
@@ -204,7 +210,8 @@ def stream_services(settings: StreamSettings, clients: AwsClients | None = None)
             persistence=DynamoDBPersistenceLayer(
                 table_name=settings.idempotency_table_name, boto3_client=clients.dynamodb
             ),
-        )
+        ),
+        translation_deadline=translation.deadline,
     )
 
 
@@ -269,11 +276,13 @@ def _messaging_service(
         DirectoryRepository(clients.connection),
         attachments,
         IdempotencyRepository(),
+        lookups=LookupRepository(clients.connection),
         idempotency_ttl=timedelta(hours=settings.idempotency_ttl_hours),
     )
 
 
 def _translation_router(settings: TranslationSettings, clients: AwsClients) -> TranslationRouter:
+    from .adapters.translation.budget import TranslationDeadline
     from .adapters.translation.configured import configured_router
 
     return configured_router(
@@ -282,6 +291,7 @@ def _translation_router(settings: TranslationSettings, clients: AwsClients) -> T
         secret=lambda secret_id: clients.secret(secret_id, max_age=3600),
         google_secret_id=settings.google_translate_secret_arn,
         deepl_secret_id=settings.deepl_secret_arn,
+        deadline=TranslationDeadline(settings.translation_margin_ms),
     )
 
 

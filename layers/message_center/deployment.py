@@ -40,18 +40,19 @@ class Env:
     GOOGLE_TRANSLATE_SECRET_ARN: Final = "GOOGLE_TRANSLATE_SECRET_ARN"  # noqa: S105 - a variable name
     DEEPL_SECRET_ARN: Final = "DEEPL_SECRET_ARN"  # noqa: S105 - a variable name
     TRANSLATION_DAILY_CHARACTERS: Final = "TRANSLATION_DAILY_CHARACTERS"
+    TRANSLATION_MARGIN_MS: Final = "TRANSLATION_MARGIN_MS"
     INBOUND_MAIL_BUCKET: Final = "INBOUND_MAIL_BUCKET"
     INBOUND_MAIL_PREFIX: Final = "INBOUND_MAIL_PREFIX"
-    # Set by the stack on every function (Powertools reads them itself).
+    # Set by the stack on every function (Powertools reads them itself: Logger() and Tracer() name
+    # no service, Logger() no level). No POWERTOOLS_METRICS_NAMESPACE: every Metrics and
+    # single_metric names METRICS_NAMESPACE itself, so nothing would read it.
     POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
-    POWERTOOLS_METRICS_NAMESPACE: Final = "POWERTOOLS_METRICS_NAMESPACE"
     POWERTOOLS_LOG_LEVEL: Final = "POWERTOOLS_LOG_LEVEL"
 
 
 # Environment every function gets from the stack for Powertools (not read by the settings models).
 POWERTOOLS_ENVIRONMENT: Final = {
     Env.POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
-    Env.POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     Env.POWERTOOLS_LOG_LEVEL: "INFO",
 }
 
@@ -76,7 +77,12 @@ class FunctionSpec:
         return f"functions.{self.package}.handler"
 
 
-API_FUNCTION: Final = FunctionSpec(package="api", name="message-center-api", memory_mb=1024, timeout_seconds=10)
+# The API function's timeout covers the slowest request: an on-demand translation, whose provider
+# calls get at most TRANSLATION_BUDGET_SECONDS in all (retries included; after that the message is
+# delivered untranslated), plus the table reads and writes around it. HTTP APIs end an integration
+# after 30 s, so the timeout stays below that.
+TRANSLATION_BUDGET_SECONDS: Final = 10
+API_FUNCTION: Final = FunctionSpec(package="api", name="message-center-api", memory_mb=1024, timeout_seconds=15)
 STREAM_FUNCTION: Final = FunctionSpec(package="stream", name="message-center-stream", memory_mb=512, timeout_seconds=30)
 # Reading up to 40 MB of MIME from S3, parsing it and storing its attachments.
 INBOUND_MAIL_FUNCTION: Final = FunctionSpec(

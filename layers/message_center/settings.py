@@ -54,6 +54,9 @@ class TranslationSettings(BaseSettings):
     translation_providers: str = Field(validation_alias=Env.TRANSLATION_PROVIDERS)
     google_translate_secret_arn: str | None = Field(default=None, validation_alias=Env.GOOGLE_TRANSLATE_SECRET_ARN)
     deepl_secret_arn: str | None = Field(default=None, validation_alias=Env.DEEPL_SECRET_ARN)
+    # Translation ends this long before the invocation would time out (its time is what the Lambda
+    # context says is left, minus this margin): time to store, send and answer without it.
+    translation_margin_ms: int = Field(default=2000, ge=0, le=30_000, validation_alias=Env.TRANSLATION_MARGIN_MS)
 
     @property
     def translation_provider_names(self) -> tuple[str, ...]:

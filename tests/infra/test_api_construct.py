@@ -22,7 +22,6 @@ EXPECTED_TABLE_ACTIONS = {
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
-    "dynamodb:TransactWriteItems",
     "dynamodb:ConditionCheckItem",
 }
 
@@ -140,7 +139,6 @@ def test_api_function_environment(
         "ATTACHMENTS_BUCKET": {"Ref": attachments_bucket[0]},
         "TRANSLATION_PROVIDERS": "amazon",
         "POWERTOOLS_SERVICE_NAME": "message-center",
-        "POWERTOOLS_METRICS_NAMESPACE": "MessageCenter",
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
 

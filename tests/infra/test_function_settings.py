@@ -3,6 +3,7 @@ the local runtime (the very objects, not copies that agree)."""
 
 from __future__ import annotations
 
+import ast
 import json
 from collections.abc import Callable
 from typing import Any
@@ -22,7 +23,7 @@ from message_center.settings import (
 from infra import constants
 from infra.stack import MessageCenterStack
 from local_runtime import smtp_server, stream_poller
-from tests.infra.conftest import function_with_handler
+from tests.infra.conftest import REPO_ROOT, function_with_handler
 
 # Lambda sets these itself; the settings read them, the stack must not.
 LAMBDA_PROVIDED = {Env.REGION, Env.DEFAULT_REGION}
@@ -100,3 +101,53 @@ def test_infra_and_the_local_runtime_read_the_same_deployment_facts(template: Te
         _variables(template, deployment.INBOUND_MAIL_FUNCTION)[Env.INBOUND_MAIL_PREFIX]
         == deployment.INBOUND_MAIL.prefix
     )
+
+
+# HTTP APIs end a Lambda integration after 30 seconds, whatever the function's timeout.
+HTTP_API_INTEGRATION_TIMEOUT_SECONDS = 30
+# What an on-demand translation request does besides the providers' calls: reads, the quota, the store.
+API_WORK_AROUND_TRANSLATION_SECONDS = 5
+
+
+def test_the_api_timeout_covers_the_translation_budget_and_stays_below_the_gateways(api_function: Any) -> None:
+    # Given the API function's timeout in the template and the translation budget it must cover
+    timeout = api_function[1]["Properties"]["Timeout"]
+
+    # When / Then a translation that uses its whole budget (retries included) still answers
+    # "delivered untranslated" within the function's timeout, which the gateway does not cut short
+    assert timeout == deployment.API_FUNCTION.timeout_seconds
+    assert timeout >= deployment.TRANSLATION_BUDGET_SECONDS + API_WORK_AROUND_TRANSLATION_SECONDS
+    assert timeout < HTTP_API_INTEGRATION_TIMEOUT_SECONDS
+
+
+def _powertools_readers() -> set[str]:
+    """The Powertools variables something in the functions' code reads: ``Logger()``/``Tracer()``
+    without ``service`` read the service name, ``Logger()`` without ``level`` the log level,
+    ``Metrics()``/``single_metric()`` without ``namespace`` the metrics namespace."""
+    reads = {
+        "Logger": {"service": "POWERTOOLS_SERVICE_NAME", "level": "POWERTOOLS_LOG_LEVEL"},
+        "Tracer": {"service": "POWERTOOLS_SERVICE_NAME"},
+        "Metrics": {"namespace": "POWERTOOLS_METRICS_NAMESPACE", "service": "POWERTOOLS_SERVICE_NAME"},
+        "single_metric": {"namespace": "POWERTOOLS_METRICS_NAMESPACE", "service": "POWERTOOLS_SERVICE_NAME"},
+    }
+    readers: set[str] = set()
+    for folder in (REPO_ROOT / "functions", REPO_ROOT / "layers" / "message_center"):
+        for path in folder.rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if not isinstance(node, ast.Call):
+                    continue
+                name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
+                keywords = {keyword.arg for keyword in node.keywords}
+                if name in reads and "child" not in keywords:
+                    readers |= {variable for argument, variable in reads[name].items() if argument not in keywords}
+    return readers
+
+
+def test_every_powertools_variable_the_stack_sets_is_read() -> None:
+    # Given the Powertools variables every function gets and what the code leaves to them
+    readers = _powertools_readers()
+
+    # When / Then each one is read by something (every Metrics names its namespace, so the stack
+    # sets no POWERTOOLS_METRICS_NAMESPACE)
+    assert set(deployment.POWERTOOLS_ENVIRONMENT) <= readers
+    assert "POWERTOOLS_METRICS_NAMESPACE" not in deployment.POWERTOOLS_ENVIRONMENT

@@ -11,6 +11,7 @@ import requests
 
 from tests.conftest import BUCKET, REGION, TABLE
 from tests.support.api import call
+from tests.support.faults import answering
 from tests.support.files import allowed_files, clean_pdf, refused_files, refused_pdfs, truncated
 
 PNG, PNG_TYPE = allowed_files()["photo.png"]
@@ -400,6 +401,53 @@ def test_a_declared_but_not_uploaded_attachment_cannot_be_used(users):
     )
     assert response.status == 409
     assert response.json["code"] == "ATTACHMENT_NOT_UPLOADED"
+
+
+def _cold_start(aws) -> None:
+    """The API function's next request builds new clients (which see the answers set up now)."""
+    from functions.api.handler import container
+
+    container.install(aws.api)
+
+
+def test_a_missing_upload_denied_by_s3_is_not_uploaded_rather_than_a_server_error(users, aws, caplog):
+    # Given a declared attachment that was never uploaded, and S3 answering like it does to a
+    # function that may not list the bucket: 403 AccessDenied for the missing key, not 404
+    anna = users["anna_kowalska"]
+    declared = _declare(anna, "photo.png", len(PNG)).json
+    with answering("s3.GetObject", 403, "AccessDenied", "Access Denied") as s3:
+        _cold_start(aws)
+        # When she sends it, and when she asks for its download link
+        sent = call(
+            "api_write_new_message",
+            user_id=anna,
+            body={"offer": {"id": "pl-offer-1001"}, "text": "Zdjęcie", "attachments": [{"id": declared["id"]}]},
+        )
+        download = _download(anna, declared["id"])
+    # Then both get the documented 409, not a 500, and the denial is logged for operators
+    assert s3.calls == 2
+    assert sent.status == 409 and sent.json["code"] == "ATTACHMENT_NOT_UPLOADED", sent.raw_body
+    assert download.status == 409 and download.json["code"] == "ATTACHMENT_NOT_UPLOADED"
+    warnings = [r for r in caplog.records if r.levelname == "WARNING" and "taken as not uploaded" in r.getMessage()]
+    assert len(warnings) == 2 and warnings[0].error_code == "AccessDenied"
+
+
+def test_an_upload_version_denied_by_s3_on_copy_is_expired_rather_than_a_server_error(users, aws):
+    # Given a checked upload whose version is gone by the time it is used (the lifecycle rule
+    # expired it), S3 answering the copy with 403 AccessDenied as it does without ListBucket
+    anna = users["anna_kowalska"]
+    attachment_id = _upload(anna, "photo.png", PNG)
+    with answering("s3.CopyObject", 403, "AccessDenied", "Access Denied"):
+        _cold_start(aws)
+        # When she sends it
+        sent = call(
+            "api_write_new_message",
+            user_id=anna,
+            body={"offer": {"id": "pl-offer-1001"}, "text": "Zdjęcie", "attachments": [{"id": attachment_id}]},
+        )
+    # Then she is told to upload it again (422), and nothing was stored
+    assert sent.status == 422 and sent.json["code"] == "ATTACHMENT_EXPIRED", sent.raw_body
+    assert _versions("attachments/") == ([], [])
 
 
 def test_used_attachments_leave_the_expiring_upload_prefix(users):

@@ -50,3 +50,17 @@ def test_the_report_renders_as_one_markdown_table_per_measure(report: Report) ->
     text = render(report, {"import boto3": 0.1})
     assert sum(line.startswith("| --- |") for line in text.splitlines()) == 2
     assert "| 5 threads: requests |" in text and "| 50 threads: requests |" in text
+
+
+def test_a_send_costs_one_transaction_and_at_most_two_or_three_reads(report: Report) -> None:
+    # Given the measured sends (writing in a thread, and each form of a new message)
+    sends = [row for row in report.rows if row.operation.label.startswith("write ")]
+    assert len(sends) == 6
+    for row in sends:
+        requests = dict(row.large.cost.requests)
+        # Then each is one transaction, and its reads are BatchGetItems only: two in a thread,
+        # at most three for a new message (names, then the recipient and pair, then the entries)
+        assert requests.pop("TransactWriteItems") == 1, row.operation.label
+        assert set(requests) == {"BatchGetItem"}, row.operation.label
+        limit = 2 if row.operation.label == "write in thread" or row.operation.remembers_pairs else 3
+        assert requests["BatchGetItem"] <= limit, row.operation.label

@@ -14,6 +14,7 @@ import pytest
 from message_center.composition import AwsClients
 from message_center.data.directory_repository import DirectoryRepository
 from message_center.data.idempotency_repository import IdempotencyRepository
+from message_center.data.lookup_repository import LookupRepository
 from message_center.data.thread_repository import ThreadRepository
 from message_center.domain.sending import NewMessage, SendMessage
 from message_center.services.messaging import MessagingService
@@ -46,6 +47,7 @@ def _service(threads: ThreadRepository) -> MessagingService:
         DirectoryRepository(threads._connection),
         services().attachments,
         IdempotencyRepository(),
+        lookups=LookupRepository(threads._connection),
         idempotency_ttl=timedelta(hours=1),
     )
 

@@ -9,6 +9,7 @@ from moto.sns.models import sns_backends
 
 from tests.conftest import REGION
 from tests.support.api import call
+from tests.support.faults import answering
 
 TOKEN = "740f4707bebcf74f9b7c25d48e3358945f6aa01da5ddb387462c7eaf61bb78ad"
 
@@ -86,3 +87,39 @@ def test_other_users_devices_are_not_found(users):
     response = call("api_delete_device", user_id=users["petra_svobodova"], path={"deviceId": device["id"]})
     assert response.status == 404
     assert len(call("api_list_devices", user_id=users["anna_kowalska"]).json["devices"]) == 1
+
+
+def test_a_platform_application_sns_refuses_is_push_not_configured_and_logged(users, aws, caplog):
+    from functions.api.handler import container
+
+    # Given the APNS application configured is of another region, which SNS refuses with
+    # InvalidParameter (moto would answer NotFound; this is the real service's answer)
+    other_region = "arn:aws:sns:us-east-1:123456789012:app/APNS/message-center"
+    container.install(aws.api.model_copy(update={"push_apns_application_arn": other_region}))
+    with answering("sns.CreatePlatformEndpoint", 400, "InvalidParameter", "Invalid parameter: PlatformApplicationArn"):
+        # When anna registers her phone
+        anna = users["anna_kowalska"]
+        response = call("api_register_device", user_id=anna, body={"platform": "APNS", "token": TOKEN})
+    # Then she is told push is not available for the platform (not a conflict to retry), nothing
+    # is stored, and the configuration error is logged
+    assert response.status == 422, response.raw_body
+    assert response.json["code"] == "PUSH_NOT_CONFIGURED"
+    assert call("api_list_devices", user_id=users["anna_kowalska"]).json == {"devices": []}
+    [logged] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert logged.getMessage() == "The push platform application is not usable"
+    assert (logged.platform, logged.error_code) == ("APNS", "NotFound")
+
+
+def test_a_token_sns_holds_with_other_attributes_is_still_a_conflict(users, aws):
+    from functions.api.handler import container
+
+    # Given SNS refuses the endpoint for the token (one exists with other attributes) while the
+    # platform application itself is fine
+    with answering("sns.CreatePlatformEndpoint", 400, "InvalidParameter", "Invalid parameter: Token"):
+        container.install(aws.api)  # a cold start: clients that see this answer
+        # When anna registers her phone
+        anna = users["anna_kowalska"]
+        response = call("api_register_device", user_id=anna, body={"platform": "APNS", "token": TOKEN})
+    # Then it is the conflict it always was
+    assert response.status == 409
+    assert response.json["code"] == "DEVICE_CONFLICT"

@@ -173,3 +173,85 @@ def test_a_provider_outage_delivers_untranslated_and_fills_in_later(users, monke
     seen = call("api_get_message", user_id=users["petra_svobodova"], path={"messageId": message["id"]}).json
     assert seen["translation"]["targetLanguage"] == "en"
     assert len(_mail_to("petra@example.net")) == 1
+
+
+class SlowAmazon:
+    """Amazon Translate answering nothing until each attempt's read timeout, on a fake clock: each
+    attempt uses up its whole connect and read timeouts. Records each attempt's client settings."""
+
+    def __init__(self) -> None:
+        self.now = 1_000.0
+        self.attempts: list[tuple[float, float, int]] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def client_factory(self, build: Any) -> Any:
+        from botocore.exceptions import ReadTimeoutError
+
+        def slow_client(*args: Any, **kwargs: Any) -> Any:
+            client = build(*args, **kwargs)
+            config = client.meta.config
+
+            def hang(**_: Any) -> None:
+                self.attempts.append(
+                    (config.connect_timeout, config.read_timeout, config.retries["total_max_attempts"])
+                )
+                self.now += config.connect_timeout + config.read_timeout
+                raise ReadTimeoutError(endpoint_url="https://translate.eu-central-1.amazonaws.com")
+
+            client.meta.events.register("before-send.translate.TranslateText", hang)
+            return client
+
+        return slow_client
+
+
+@pytest.fixture
+def slow_amazon(monkeypatch: pytest.MonkeyPatch) -> SlowAmazon:
+    from message_center.adapters.translation import amazon
+
+    slow = SlowAmazon()
+    monkeypatch.setattr(amazon, "amazon_translate_client", slow.client_factory(amazon.amazon_translate_client))
+    return slow
+
+
+# What an invocation of the API function (10 s timeout) has left when it starts, minus the margin.
+BUDGET_SECONDS = (LambdaContext().get_remaining_time_in_millis() - 2_000) / 1000
+
+
+def test_a_slow_provider_delivers_untranslated_within_the_invocation(users, aws, slow_amazon, monkeypatch):
+    from functions.stream.handler import container
+
+    # Given Amazon Translate as the provider, and slow
+    container.install(aws.stream.model_copy(update={"translation_providers": "amazon"}))
+    monkeypatch.setattr(container.get().translation_deadline, "_clock", slow_amazon.clock)
+    reader = StreamReader()
+    _seller_writes(users, CZECH)
+    # When the stream function runs with the 10 s an invocation of the API function would have
+    started = slow_amazon.now
+    response = _deliver(reader)
+    # Then the e-mail copy went out untranslated, and the record is retried for the translation
+    assert len(response["batchItemFailures"]) == 1
+    [mail] = _mail_to("petra@example.net")
+    text = mail.get_body(("plain",)).get_content()
+    assert CZECH in text and "Machine translation" not in text
+    # And translating kept within 10 s minus the 2 s margin: one attempt of at most 2 + 5 s, where
+    # the client alone would have made three (over 20 s)
+    assert slow_amazon.attempts == [(2.0, 5.0, 1)]
+    assert slow_amazon.now - started <= BUDGET_SECONDS
+
+
+def test_a_slow_provider_is_a_503_within_the_api_functions_timeout(users, aws, slow_amazon, monkeypatch):
+    from functions.api.handler import container
+
+    # Given the API function translating with Amazon Translate, which is slow
+    message = _seller_writes(users, HUNGARIAN)
+    container.install(aws.api.model_copy(update={"translation_providers": "amazon"}))
+    monkeypatch.setattr(container.get().translation.deadline, "_clock", slow_amazon.clock)
+    started = slow_amazon.now
+    # When petra asks for a translation
+    response = _translate(users, "petra_svobodova", message["id"], "pl")
+    # Then she is told to try again later, before the function's 10 s are up
+    assert response.status == 503 and response.json["code"] == "TRANSLATION_UNAVAILABLE"
+    assert slow_amazon.attempts == [(2.0, 5.0, 1)]
+    assert slow_amazon.now - started <= BUDGET_SECONDS

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+from botocore.awsrequest import AWSResponse
 from botocore.exceptions import EndpointConnectionError
 
 
@@ -46,6 +47,33 @@ def failing(operation: str, *calls: int, raises: type[BaseException] = EndpointC
     events = boto3._get_default_session().events  # the session boto3.client() builds clients from
     unique_id = f"fault-{id(fault)}"
     events.register(f"before-call.{operation}", fault, unique_id=unique_id)
+    try:
+        yield fault
+    finally:
+        events.unregister(f"before-call.{operation}", unique_id=unique_id)
+
+
+@contextmanager
+def answering(operation: str, status: int, code: str, message: str = "") -> Iterator[Fault]:
+    """Make every call of ``operation`` get AWS's error answer ``status``/``code`` (a ClientError
+    raised by botocore's own error path), for answers moto never gives: S3's 403 AccessDenied
+    for a missing key when the caller may not list the bucket, SNS refusing a platform
+    application of another region. Seen by clients created while this is active."""
+    fault = Fault(operation, frozenset())
+
+    def answer(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        fault.calls += 1
+        fault.failed.append(fault.calls)
+        http = AWSResponse(url=f"https://{operation}.test", status_code=status, headers={}, raw=None)
+        parsed = {
+            "Error": {"Code": code, "Message": message or code},
+            "ResponseMetadata": {"HTTPStatusCode": status, "HTTPHeaders": {}},
+        }
+        return http, parsed
+
+    events = boto3._get_default_session().events
+    unique_id = f"answer-{id(fault)}"
+    events.register(f"before-call.{operation}", answer, unique_id=unique_id)
     try:
         yield fault
     finally:

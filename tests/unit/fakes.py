@@ -21,9 +21,10 @@ from urllib.parse import quote
 
 from message_center.adapters.attachment_files import Upload, UploadForm, stored_key, upload_key
 from message_center.domain.attachments import Attachment, AttachmentStatus
-from message_center.domain.errors import ConcurrencyError, IdempotencyKeyTaken
+from message_center.domain.errors import ConcurrencyError, IdempotencyKeyTaken, ThreadGone
 from message_center.domain.ids import highest_id_at, lowest_id_at, to_wire_datetime, utc_now
 from message_center.domain.inbox import EntryChange
+from message_center.domain.lookups import Found, Wanted
 from message_center.domain.models import InboxEntry, Language, Message, MessageTranslation, Offer, Order, User
 from message_center.domain.rules import pair_key
 from message_center.domain.sending import IdempotencyClaim, IdempotencyRecord, InboxFilter, NewMessage
@@ -35,6 +36,7 @@ from message_center.services.ports import (
     Directory,
     IdempotencyKeys,
     InboundMailRecords,
+    Lookups,
     Threads,
 )
 
@@ -381,6 +383,8 @@ class FakeThreads:
         held = self.table.claims.get(_claim_key(new.idempotency)) if new.idempotency is not None else None
         if held is not None and held.expires_at >= message.created_at:  # an expired claim is taken over
             raise IdempotencyKeyTaken("Another request with this Idempotency-Key committed first.")
+        if not new.new_thread and message.thread_id not in self.threads:
+            raise ThreadGone("Thread not found.")  # the thread update's condition refuses it first
         if len({a.id for a in message.attachments}) != len(message.attachments):
             raise ValueError("one transaction cannot update the same attachment twice")
         thread_ok = (
@@ -472,6 +476,40 @@ def _activity(entry: InboxEntry) -> str:
     return f"{to_wire_datetime(entry.last_message_at)}#{entry.thread_id}"
 
 
+class FakeLookups:
+    """One round of reads over the other fakes, as LookupRepository's one BatchGetItem; counts
+    the rounds (``rounds``) and the keys asked for (``keys``)."""
+
+    def __init__(self, directory: FakeDirectory, threads: FakeThreads, keys: FakeIdempotencyKeys) -> None:
+        self._directory = directory
+        self._threads = threads
+        self._keys = keys
+        self.rounds = 0
+        self.keys = 0
+
+    def lookup(self, wanted: Wanted) -> Found:
+        if wanted.size == 0:
+            return Found()
+        self.rounds += 1
+        self.keys += wanted.size
+        users = {user_id: user for user_id in wanted.users if (user := self._directory.get_user(user_id))}
+        logins = {
+            login.casefold(): user_id
+            for login in wanted.logins
+            if (user_id := self._directory.get_user_id_by_login(login)) is not None
+        }
+        offers = {offer_id: offer for offer_id in wanted.offers if (offer := self._directory.get_offer(offer_id))}
+        orders = {order_id: order for order_id in wanted.orders if (order := self._directory.get_order(order_id))}
+        pairs = {
+            pair_key(a, b): thread_id
+            for a, b in wanted.pairs
+            if (thread_id := self._threads.find_thread_of_pair(a, b)) is not None
+        }
+        entries = {key: entry for key in wanted.entries if (entry := self._threads.get_entry(*key)) is not None}
+        claims = {key: record for key in wanted.claims if (record := self._keys.get(*key)) is not None}
+        return Found(users, logins, offers, orders, pairs, entries, claims)
+
+
 class FakeClock:
     """Time that moves only when told, plus ``step`` at every reading (so ids sort by creation)."""
 
@@ -509,6 +547,7 @@ class FakeWorld:
         self.directory = FakeDirectory(self.table)
         self.threads = FakeThreads(self.table)
         self.keys = FakeIdempotencyKeys(self.table, self.clock)
+        self.lookups = FakeLookups(self.directory, self.threads, self.keys)
         self.attachment_records = FakeAttachmentRecords(self.table)
         self.attachments = AttachmentService(
             self.attachment_records, self.files, max_bytes=ATTACHMENT_MAX_BYTES, ttl=ATTACHMENT_TTL, clock=self.clock
@@ -518,6 +557,7 @@ class FakeWorld:
             self.directory,
             self.attachments,
             self.keys,
+            lookups=self.lookups,
             idempotency_ttl=IDEMPOTENCY_TTL,
             clock=self.clock,
         )
@@ -528,6 +568,7 @@ if TYPE_CHECKING:  # mypy checks that every fake satisfies its protocol
     _directory: Directory = FakeDirectory(_table)
     _threads: Threads = FakeThreads(_table)
     _keys: IdempotencyKeys = FakeIdempotencyKeys(_table)
+    _lookups: Lookups = FakeLookups(FakeDirectory(_table), FakeThreads(_table), FakeIdempotencyKeys(_table))
     _attachment_records: AttachmentRecords = FakeAttachmentRecords(_table)
     _files: AttachmentFileStore = FakeAttachmentFiles()
     _inbound_records: InboundMailRecords = FakeInboundMailRecords()

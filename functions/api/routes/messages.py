@@ -92,7 +92,10 @@ def translate_message(
     messageId: MessageId,
     language: Annotated[str, Path(max_length=8, description="pl, en or uk")],
 ) -> Response[TranslationOut]:
-    result = services().translation.translate(caller_id(router), messageId, language.lower())
+    translation = services().translation
+    # Give up (503) before the function's own timeout would cut the request off.
+    translation.deadline.start(router.lambda_context.get_remaining_time_in_millis())
+    result = translation.translate(caller_id(router), messageId, language.lower())
     return respond(
         TranslationOut(
             text=result.text,

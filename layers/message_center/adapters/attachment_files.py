@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from ..data.bucket_layout import STORED_PREFIX, UPLOAD_PREFIX
@@ -21,7 +22,17 @@ from ..data.bucket_layout import STORED_PREFIX, UPLOAD_PREFIX
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
+logger = Logger(child=True)
+
 _MISSING = ("NoSuchKey", "NoSuchVersion", "404", "NotFound")
+# The functions may not list the bucket (no s3:ListBucket, by design: least privilege), and to a
+# caller that may not list it S3 answers a missing key with 403 AccessDenied, never 404. So for an
+# *upload* key (read, or copied by version) a 403 means "not uploaded" / "that version is gone", and
+# the caller gets the documented 409/422. Without ListBucket nothing tells that apart from a real
+# permission error on an existing key; such an error would turn every send with an attachment into
+# a 409/422 rather than a 500, so each 403 is logged as a warning (code and attachment id only) for
+# the alarms and for whoever reads the logs.
+_DENIED = ("AccessDenied", "403", "Forbidden")
 
 
 @dataclass(frozen=True)
@@ -75,7 +86,7 @@ class AttachmentFiles:
                 Bucket=self._bucket, Key=upload_key(attachment_id), Range=f"bytes=0-{max_bytes}"
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] in _MISSING:
+            if _missing_upload(error, attachment_id, "GetObject"):
                 return None
             raise
         return Upload(content=response["Body"].read(), version=_version(response))
@@ -93,7 +104,7 @@ class AttachmentFiles:
                 ContentDisposition=disposition,
             )
         except ClientError as error:
-            if error.response["Error"]["Code"] in _MISSING:
+            if _missing_upload(error, attachment_id, "CopyObject"):
                 return None
             raise
         return _version(response)
@@ -137,6 +148,20 @@ class AttachmentFiles:
             ExpiresIn=self._url_seconds,
         )
         return UploadForm(url=presigned["url"], fields=dict(presigned["fields"]))
+
+
+def _missing_upload(error: ClientError, attachment_id: str, operation: str) -> bool:
+    """Whether S3's error, for an upload key, means the object (version) is not there."""
+    code = error.response.get("Error", {}).get("Code", "")
+    if code in _MISSING:
+        return True
+    if code in _DENIED:
+        logger.warning(
+            "S3 denied access to an upload; taken as not uploaded (no ListBucket)",
+            extra={"operation": operation, "error_code": code, "attachment_id": attachment_id},
+        )
+        return True
+    return False
 
 
 def _version(response: Any) -> str:

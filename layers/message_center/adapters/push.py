@@ -20,6 +20,15 @@ class EndpointConflict(Exception):
     """SNS has an endpoint for the token with other attributes, and we do not know its ARN."""
 
 
+class ApplicationUnusable(Exception):
+    """SNS refuses the configured platform application itself (deleted, disabled, or of another
+    region or account): a deployment error, not the caller's. ``code`` is SNS's error code."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 class SnsPush:
     def __init__(self, client: SNSClient) -> None:
         self._client = client
@@ -44,10 +53,26 @@ class SnsPush:
                 "EndpointArn"
             ]
         except ClientError as error:
-            if error.response["Error"]["Code"] == "InvalidParameter":
+            code = error.response["Error"]["Code"]
+            if code == "NotFound":
+                raise ApplicationUnusable(code) from error
+            if code == "InvalidParameter":
+                # Either parameter may be the one refused, and SNS says which only in its message
+                # text: ask about the application, by error code, to tell them apart.
+                self._require_usable(application_arn)
                 # An endpoint for this token exists that we hold no record of (a lost write).
                 raise EndpointConflict(token) from error
             raise
+
+    def _require_usable(self, application_arn: str) -> None:
+        try:
+            attributes = self._client.get_platform_application_attributes(PlatformApplicationArn=application_arn)
+        except ClientError as error:
+            # NotFound, InvalidParameter (a malformed or other region's ARN), AuthorizationError
+            # (another account's application): unusable whichever it is.
+            raise ApplicationUnusable(error.response["Error"]["Code"]) from error
+        if attributes.get("Attributes", {}).get("Enabled") == "false":
+            raise ApplicationUnusable("Disabled")
 
     def delete_endpoint(self, endpoint_arn: str) -> None:
         self._client.delete_endpoint(EndpointArn=endpoint_arn)

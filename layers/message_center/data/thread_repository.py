@@ -11,7 +11,7 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, TransactWriteError, U
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
-from ..domain.errors import ConcurrencyError, IdempotencyKeyTaken
+from ..domain.errors import ConcurrencyError, IdempotencyKeyTaken, ThreadGone
 from ..domain.ids import highest_id_at, lowest_id_at, to_wire_datetime
 from ..domain.inbox import EntryChange
 from ..domain.models import InboxEntry, Message, MessageTranslation
@@ -185,12 +185,16 @@ class ThreadRepository:
         """Store a message with everything it changes, all or nothing.
 
         Raises ``ConcurrencyError`` when another writer changed an inbox entry or created the
-        pair's thread first (the caller re-reads and tries again), and ``IdempotencyKeyTaken``
-        when the same Idempotency-Key committed first.
+        pair's thread first (the caller re-reads and tries again), ``IdempotencyKeyTaken`` when
+        the same Idempotency-Key committed first, and ``ThreadGone`` when the thread item is gone.
         """
         message = new.message
         author_id, recipient_id = message.author_id, new.recipient_id
         participants = sorted((author_id, recipient_id))
+        # What each action of the transaction stands for, in the order DynamoDB reports its
+        # cancellation reasons: pynamodb sends condition checks, deletes, puts, then updates.
+        puts: list[str] = []
+        updates: list[str] = []
         try:
             with TransactWrite(connection=self._connection) as transaction:
                 if new.idempotency is not None:
@@ -201,6 +205,7 @@ class ThreadRepository:
                         condition=IdempotencyItem.pk.does_not_exist()
                         | (IdempotencyItem.expires_at < message.created_at),
                     )
+                    puts.append(_CLAIM)
                 if new.new_thread:
                     transaction.save(
                         PairItem(f"PAIR#{pair_key(author_id, recipient_id)}", "PAIR", thread_id=message.thread_id),
@@ -218,6 +223,7 @@ class ThreadRepository:
                         ),
                         condition=ThreadItem.pk.does_not_exist(),
                     )
+                    puts += [_OTHER, _OTHER]
                 else:
                     transaction.update(
                         ThreadItem(f"THREAD#{message.thread_id}", "THREAD"),
@@ -228,8 +234,11 @@ class ThreadRepository:
                         ],
                         condition=ThreadItem.pk.exists(),
                     )
+                    updates.append(_THREAD)
                 for change in (new.author_entry, new.recipient_entry):
                     self._save_entry(transaction, change)
+                    puts.append(_OTHER)
+                    updates += [_OTHER] if change.badge_delta else []
                 for owner in (author_id, recipient_id):
                     transaction.save(
                         to_message_item(message, owner, recipient_id),
@@ -239,14 +248,16 @@ class ThreadRepository:
                     MessageRefItem(f"MSG#{message.id}", "MSG", thread_id=message.thread_id, participants=participants),
                     condition=MessageRefItem.pk.does_not_exist(),
                 )
+                puts += [_OTHER] * 3
                 for attachment in message.attachments:
                     transaction.update(
                         AttachmentItem(*attachment_key(attachment.id)),
                         actions=use_in_message_actions(message.id, participants),
                         condition=usable_by(author_id, message.created_at),
                     )
+                    updates.append(_OTHER)
         except TransactWriteError as error:
-            raise _translate(error, claims_idempotency=new.idempotency is not None) from error
+            raise _translate(error, (*puts, *updates)) from error
 
     def save_entry(self, change: EntryChange) -> None:
         """Write one entry's new state (read flag) and its owner's badge change, atomically."""
@@ -254,7 +265,7 @@ class ThreadRepository:
             with TransactWrite(connection=self._connection) as transaction:
                 self._save_entry(transaction, change)
         except TransactWriteError as error:
-            raise _translate(error, claims_idempotency=False) from error
+            raise _translate(error, ()) from error
 
     def _save_entry(self, transaction: TransactWrite, change: EntryChange) -> None:
         condition = (
@@ -271,13 +282,22 @@ class ThreadRepository:
             )
 
 
-def _translate(error: TransactWriteError, *, claims_idempotency: bool) -> Exception:
-    """Turn a cancelled transaction into a domain outcome, by cancellation reason code."""
+# The actions of a send whose refusal means something other than "re-read and try again".
+_CLAIM = "claim"
+_THREAD = "thread"
+_OTHER = "other"
+
+
+def _translate(error: TransactWriteError, actions: tuple[str, ...]) -> Exception:
+    """Turn a cancelled transaction into a domain outcome, by the cancellation reason code of
+    each action (``actions``: what each one stands for, in the transaction's order)."""
     codes = [reason.code if reason else None for reason in error.cancellation_reasons]
-    # pynamodb sends puts first (we add no condition checks or deletes), and the idempotency
-    # claim is the first put.
-    if claims_idempotency and codes and codes[0] == "ConditionalCheckFailed":
+    failed = {action for action, code in zip(actions, codes, strict=False) if code == "ConditionalCheckFailed"}
+    if _CLAIM in failed:
         return IdempotencyKeyTaken("Another request with this Idempotency-Key committed first.")
+    if _THREAD in failed:
+        # Only an existing thread is updated, on condition that it exists: it went since it was read.
+        return ThreadGone("Thread not found.")
     if (
         any(code in ("ConditionalCheckFailed", TRANSACTION_CONFLICT) for code in codes)
         or error.cause_response_code == "TransactionConflictException"

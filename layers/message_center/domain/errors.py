@@ -67,3 +67,9 @@ class IdempotencyKeyTaken(ConflictError):
     """Another request with the same Idempotency-Key committed first (the service replays it)."""
 
     code = "IDEMPOTENCY_KEY_TAKEN"
+
+
+class ThreadGone(NotFoundError):
+    """The thread a send was about to write in no longer exists (its transaction was refused)."""
+
+    code = "THREAD_NOT_FOUND"

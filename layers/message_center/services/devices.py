@@ -5,11 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from ..adapters.push import EndpointConflict, SnsPush
+from aws_lambda_powertools import Logger
+
+from ..adapters.push import ApplicationUnusable, EndpointConflict, SnsPush
 from ..data.device_repository import DeviceRepository
 from ..domain.devices import Device, Platform, check_token, device_id
 from ..domain.errors import ConflictError, NotFoundError, ValidationError
 from ..domain.ids import utc_now
+
+logger = Logger(child=True)
 
 
 class DeviceService:
@@ -43,6 +47,16 @@ class DeviceService:
             raise ConflictError(
                 "This device is already registered in a way we cannot update; try again later.",
                 code="DEVICE_CONFLICT",
+            ) from error
+        except ApplicationUnusable as error:
+            # Our configuration is wrong, not the caller's request: logged as an error (for the
+            # alarm), answered like a platform without push, which clients already handle.
+            logger.error(
+                "The push platform application is not usable",
+                extra={"platform": platform.value, "error_code": error.code},
+            )
+            raise ValidationError(
+                f"Push notifications for {platform.value} are not available.", code="PUSH_NOT_CONFIGURED"
             ) from error
         device = Device(
             id=identifier,

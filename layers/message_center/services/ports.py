@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from ..domain.attachments import Attachment, AttachmentStatus
 from ..domain.inbox import EntryChange
+from ..domain.lookups import Found, Wanted
 from ..domain.models import InboxEntry, Language, Message, MessageTranslation, Offer, Order, User
 from ..domain.sending import IdempotencyRecord, InboxFilter, NewMessage
 
@@ -81,6 +82,12 @@ class Threads(Protocol):
     def append_message(self, new: NewMessage) -> None: ...
 
     def save_entry(self, change: EntryChange) -> None: ...
+
+
+class Lookups(Protocol):
+    """Several items of different kinds in one round trip, read consistently: a send's reads."""
+
+    def lookup(self, wanted: Wanted) -> Found: ...
 
 
 class IdempotencyKeys(Protocol):

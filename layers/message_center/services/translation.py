@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..adapters.translation import ProviderUnavailable, TranslationRouter
+from ..adapters.translation.budget import TranslationDeadline
 from ..domain.errors import RateLimitedError, ServiceUnavailableError, ValidationError
 from ..domain.ids import utc_now
 from ..domain.language import TARGET_LANGUAGES, UNDETERMINED
@@ -56,6 +57,11 @@ class TranslationService:
         self._router = router
         self._quota = quota
         self._clock = clock
+
+    @property
+    def deadline(self) -> TranslationDeadline:
+        """When translating must give up in the current invocation (the handler starts it)."""
+        return self._router.deadline
 
     def translate(self, caller_id: str, message_id: str, target: str) -> TranslationResult:
         """The message's text in ``target``; translated once, then served from the caller's copy."""

@@ -4,11 +4,12 @@ The providers are imported from their own modules (``.amazon``, ``.google``, ``.
 this package imports none of them, so a function loads only the clients it uses.
 """
 
-from .base import ProviderUnavailable, TranslationError, TranslationProvider, UnsupportedLanguage
+from .base import OutOfTime, ProviderUnavailable, TranslationError, TranslationProvider, UnsupportedLanguage
 from .router import CircuitBreaker, Translation, TranslationRouter
 
 __all__ = [
     "CircuitBreaker",
+    "OutOfTime",
     "ProviderUnavailable",
     "Translation",
     "TranslationError",

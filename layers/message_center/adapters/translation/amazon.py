@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 import boto3
@@ -10,7 +11,8 @@ from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from ...domain.language import UNDETERMINED
-from .base import ProviderUnavailable, TranslationError, UnsupportedLanguage, normalize_code
+from .base import OutOfTime, ProviderUnavailable, TranslationError, UnsupportedLanguage, normalize_code
+from .budget import FULL_PLAN, CallPlan, TranslationDeadline, unlimited
 from .chunks import translate_in_pieces
 
 if TYPE_CHECKING:
@@ -52,17 +54,22 @@ _UNSUPPORTED: Final = frozenset({"UnsupportedLanguagePairException", "DetectedLa
 
 
 def amazon_translate_client(
-    region: str, endpoint_url: str | None = None, *, credentials: dict[str, str] | None = None
+    region: str,
+    endpoint_url: str | None = None,
+    *,
+    credentials: dict[str, str] | None = None,
+    plan: CallPlan = FULL_PLAN,
 ) -> TranslateClient:
     """A Translate client that gives up quickly: an outage must not hold a request or a stream batch.
 
     botocore's standard retry mode retries throttling, 5xx and connection errors with jittered
-    backoff; three attempts in all, each with short connect and read timeouts.
+    backoff; ``plan.attempts`` in all (three with time to spare), each with short connect and
+    read timeouts.
     """
     config = Config(
-        retries={"mode": "standard", "total_max_attempts": 3},  # max_attempts would mean retries
-        connect_timeout=2,
-        read_timeout=5,
+        retries={"mode": "standard", "total_max_attempts": plan.attempts},  # max_attempts would mean retries
+        connect_timeout=plan.connect,
+        read_timeout=plan.read,
     )
     return boto3.client(  # type: ignore[call-overload]
         "translate", region_name=region, endpoint_url=endpoint_url, config=config, **(credentials or {})
@@ -74,9 +81,21 @@ class AmazonTranslate:
 
     name = "amazon"
 
-    def __init__(self, client: TranslateClient, *, auto_detect: bool = True) -> None:
+    def __init__(
+        self,
+        client: TranslateClient,
+        *,
+        auto_detect: bool = True,
+        deadline: TranslationDeadline | None = None,
+        client_for: Callable[[CallPlan], TranslateClient] | None = None,
+    ) -> None:
+        """``client`` serves every request, unless ``client_for(plan)`` builds the client for a
+        request's plan (timeouts and attempts are fixed per botocore client); those are kept."""
         self._client = client
         self._auto_detect = auto_detect
+        self._deadline = deadline or unlimited()
+        self._client_for = client_for
+        self._clients: dict[CallPlan, TranslateClient] = {FULL_PLAN: client}
 
     def supports(self, source: str, target: str) -> bool:
         source_known = self._auto_detect if source == UNDETERMINED else normalize_code(source) in AMAZON_LANGUAGES
@@ -92,8 +111,13 @@ class AmazonTranslate:
         )
 
     def _translate_piece(self, text: str, source: str, target: str) -> str:
+        plan = self._deadline.plan()
+        if plan is None:
+            raise OutOfTime("Amazon Translate: no time left for a request")
         try:
-            response = self._client.translate_text(Text=text, SourceLanguageCode=source, TargetLanguageCode=target)
+            response = self._planned_client(plan).translate_text(
+                Text=text, SourceLanguageCode=source, TargetLanguageCode=target
+            )
         except ClientError as error:
             code = error.response.get("Error", {}).get("Code", "")
             if code in _UNAVAILABLE:
@@ -104,3 +128,11 @@ class AmazonTranslate:
         except (BotoConnectionError, HTTPClientError) as error:
             raise ProviderUnavailable(f"Amazon Translate: {type(error).__name__}") from error
         return response["TranslatedText"]
+
+    def _planned_client(self, plan: CallPlan) -> TranslateClient:
+        if self._client_for is None:
+            return self._client
+        client = self._clients.get(plan)
+        if client is None:
+            client = self._clients[plan] = self._client_for(plan)
+        return client

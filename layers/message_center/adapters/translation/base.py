@@ -37,6 +37,11 @@ class ProviderUnavailable(TranslationError):
     rejected credentials. Counts towards the provider's circuit breaker; another provider may serve."""
 
 
+class OutOfTime(ProviderUnavailable):
+    """Too little of the invocation is left to start a request (see ``budget``): not the
+    provider's fault, so no mark on its circuit breaker, and no point in trying another."""
+
+
 class UnsupportedLanguage(ValidationError):
     """No configured provider translates from or into ``language`` (a 422 for the caller)."""
 

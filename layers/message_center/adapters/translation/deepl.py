@@ -8,8 +8,9 @@ import requests
 
 from ...domain.language import UNDETERMINED
 from .base import ProviderUnavailable, TranslationError, UnsupportedLanguage, normalize_code
+from .budget import TranslationDeadline
 from .chunks import translate_in_pieces
-from .http import RETRIED_STATUSES, TIMEOUTS, retrying_session
+from .http import RETRIED_STATUSES, PlannedSessions
 
 FREE_ENDPOINT: Final = "https://api-free.deepl.com/v2/translate"
 PRO_ENDPOINT: Final = "https://api.deepl.com/v2/translate"
@@ -50,10 +51,12 @@ class DeepLTranslate:
 
     name = "deepl"
 
-    def __init__(self, api_key: str, session: requests.Session | None = None) -> None:
+    def __init__(
+        self, api_key: str, session: requests.Session | None = None, deadline: TranslationDeadline | None = None
+    ) -> None:
         self._api_key = api_key
         self._endpoint = endpoint_for(api_key)
-        self._session = session or retrying_session(statuses=_RETRIED)
+        self._session = PlannedSessions(deadline, "DeepL", statuses=_RETRIED, session=session)
 
     def supports(self, source: str, target: str) -> bool:
         source_known = source == UNDETERMINED or normalize_code(source) in DEEPL_SOURCE_LANGUAGES
@@ -73,7 +76,6 @@ class DeepLTranslate:
                 self._endpoint,
                 json=body,
                 headers={"Authorization": f"DeepL-Auth-Key {self._api_key}"},
-                timeout=TIMEOUTS,
             )
         except (requests.Timeout, requests.ConnectionError, requests.exceptions.RetryError) as error:
             raise ProviderUnavailable(f"DeepL: {type(error).__name__}") from error

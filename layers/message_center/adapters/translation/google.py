@@ -8,8 +8,9 @@ import requests
 
 from ...domain.language import UNDETERMINED
 from .base import ProviderUnavailable, TranslationError, UnsupportedLanguage, normalize_code
+from .budget import TranslationDeadline
 from .chunks import translate_in_pieces
-from .http import TIMEOUTS, retrying_session
+from .http import PlannedSessions
 
 ENDPOINT: Final = "https://translation.googleapis.com/language/translate/v2"
 
@@ -45,9 +46,11 @@ class GoogleTranslate:
 
     name = "google"
 
-    def __init__(self, api_key: str, session: requests.Session | None = None) -> None:
+    def __init__(
+        self, api_key: str, session: requests.Session | None = None, deadline: TranslationDeadline | None = None
+    ) -> None:
         self._api_key = api_key
-        self._session = session or retrying_session()
+        self._session = PlannedSessions(deadline, "Google Translate", session=session)
 
     def supports(self, source: str, target: str) -> bool:
         source_known = source == UNDETERMINED or normalize_code(source) in GOOGLE_LANGUAGES
@@ -64,9 +67,7 @@ class GoogleTranslate:
             body["source"] = normalize_code(source)
         try:
             # The key goes in a header rather than ?key=: URLs end up in exception messages and logs.
-            response = self._session.post(
-                ENDPOINT, json=body, headers={"X-Goog-Api-Key": self._api_key}, timeout=TIMEOUTS
-            )
+            response = self._session.post(ENDPOINT, json=body, headers={"X-Goog-Api-Key": self._api_key})
         except (requests.Timeout, requests.ConnectionError, requests.exceptions.RetryError) as error:
             raise ProviderUnavailable(f"Google Translate: {type(error).__name__}") from error
         if response.status_code != 200:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-# (connect, read) seconds.
+from .base import OutOfTime
+from .budget import TranslationDeadline, unlimited
+
+# (connect, read) seconds, with time to spare (``budget.FULL_PLAN``).
 TIMEOUTS: Final = (2.0, 5.0)
 RETRIED_STATUSES: Final = frozenset({429, 500, 502, 503, 504})
 
@@ -38,3 +41,31 @@ def retrying_session(
     session = requests.Session()
     session.mount("https://", HTTPAdapter(max_retries=retry))
     return session
+
+
+class PlannedSessions:
+    """Sessions per number of attempts, each request's timeouts and attempts from the deadline's
+    plan. An injected session (tests) serves every plan with its own retries."""
+
+    def __init__(
+        self,
+        deadline: TranslationDeadline | None,
+        provider: str,
+        statuses: frozenset[int] = RETRIED_STATUSES,
+        session: requests.Session | None = None,
+    ) -> None:
+        self._deadline = deadline or unlimited()
+        self._provider = provider
+        self._statuses = statuses
+        self._injected = session
+        self._sessions: dict[int, requests.Session] = {}
+
+    def post(self, url: str, **kwargs: Any) -> requests.Response:
+        """POST within the deadline; OutOfTime when no request fits any more."""
+        plan = self._deadline.plan()
+        if plan is None:
+            raise OutOfTime(f"{self._provider}: no time left for a request")
+        session = self._injected or self._sessions.get(plan.attempts)
+        if session is None:
+            session = self._sessions[plan.attempts] = retrying_session(attempts=plan.attempts, statuses=self._statuses)
+        return session.post(url, timeout=(plan.connect, plan.read), **kwargs)

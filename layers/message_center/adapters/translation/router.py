@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ...domain.language import TARGET_LANGUAGES, UNDETERMINED
-from .base import ProviderUnavailable, TranslationProvider, UnsupportedLanguage
+from .base import OutOfTime, ProviderUnavailable, TranslationProvider, UnsupportedLanguage
+from .budget import TranslationDeadline, unlimited
 
 
 class CircuitState(StrEnum):
@@ -99,6 +100,10 @@ class TranslationRouter:
 
     ``on_characters(provider, count)`` is called with the characters of each successful translation,
     which is what providers bill (attempts that fail are not billed).
+
+    ``deadline`` is the time the current invocation leaves for translating; the providers built
+    with the same deadline plan each request within it, and no provider is tried once it has
+    passed (OutOfTime, a ProviderUnavailable).
     """
 
     def __init__(
@@ -109,10 +114,12 @@ class TranslationRouter:
         failure_threshold: int = 3,
         cool_down: float = 30.0,
         clock: Callable[[], float] = time.monotonic,
+        deadline: TranslationDeadline | None = None,
     ) -> None:
         if len({provider.name for provider in providers}) != len(providers):
             raise ValueError("translation providers must have distinct names")
         self._providers = tuple(providers)
+        self.deadline = deadline or unlimited()
         self._on_characters = on_characters
         self._breakers = {
             provider.name: CircuitBreaker(failure_threshold=failure_threshold, cool_down=cool_down, clock=clock)
@@ -138,12 +145,16 @@ class TranslationRouter:
         refused: UnsupportedLanguage | None = None
         unavailable = False
         for provider in candidates:
+            if self.deadline.plan() is None:
+                raise OutOfTime(f"No time left in this invocation to translate {source}→{target}.")
             breaker = self._breakers[provider.name]
             if not breaker.allow():
                 unavailable = True
                 continue
             try:
                 translated = provider.translate(text, source, target)
+            except OutOfTime:
+                raise
             except ProviderUnavailable:
                 breaker.record_failure()
                 unavailable = True
