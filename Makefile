@@ -95,10 +95,14 @@ FUZZ_EXAMPLES ?= 1000
 fuzz: $(STAMP)
 	MESSAGE_CENTER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/pytest -n 2 -q tests/attack/test_fuzz_api.py
 
+# Then `make run` under a short load as fast as answered: requests/s, p50/p99, send → notification, RSS.
+BENCH_SECONDS ?= 30
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.api_requests
+	$(BIN)/python -m benchmarks.cold_start
 	@echo
 	$(BIN)/message-center cost --users 10000 --messages-per-user 20
+	$(BIN)/python -m benchmarks.soak --seconds $(BENCH_SECONDS) --rate 0
 
 # `make run` under sustained load (not part of `make test`): `make soak SOAK_SECONDS=60` for a short run.
 SOAK_SECONDS ?= 600

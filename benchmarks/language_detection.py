@@ -103,6 +103,25 @@ def _py3langid() -> Detector:
     return lambda text: str(identifier.classify(text)[0])
 
 
+def _prepared_model() -> Path:
+    """py3langid's model prepared as the layer build prepares it, once per installed model file."""
+    from message_center.domain import language_model
+
+    original = language_model.original_model_path()
+    stat = original.stat()
+    prepared = Path(tempfile.gettempdir()) / f"message-center-language-model-{stat.st_size}-{stat.st_mtime_ns}.bin"
+    if not prepared.is_file():
+        language_model.prepare(original, prepared)
+    return prepared
+
+
+def _py3langid_numpy_free() -> Detector:
+    from message_center.domain import language_model
+
+    model = language_model.load_prepared(_prepared_model())
+    return lambda text: model.classify(text)[0]
+
+
 def _langid() -> Detector:
     from langid.langid import LanguageIdentifier, model
 
@@ -153,6 +172,8 @@ class Candidate:
     last_release: str  # YYYY-MM, from PyPI
     load: Callable[[], Detector]
     note: str = ""
+    # What ships when it is not the distributions' wheels (here and on Lambda alike).
+    size: Callable[[], Size] | None = None
 
 
 CANDIDATES: tuple[Candidate, ...] = (
@@ -182,6 +203,15 @@ CANDIDATES: tuple[Candidate, ...] = (
         note="a closed set: a message in any other language is forced into one of these 13",
     ),
     Candidate("py3langid", "py3langid", ("py3langid",), 139, "2026-09", _py3langid),
+    Candidate(
+        "py3langid-model",
+        "py3langid's model without numpy, prepared as the layer ships it (message_center.domain.language_model)",
+        ("py3langid",),
+        139,
+        "2026-09",
+        _py3langid_numpy_free,
+        size=lambda: Size(_prepared_model().stat().st_size / 1e6),
+    ),
     Candidate("langid", "langid", ("langid",), 97, "2016-04", _langid),
     Candidate("langdetect", "langdetect", ("langdetect",), 55, "2021-05", _langdetect),
     Candidate("pycld2", "pycld2 (CLD2)", ("pycld2",), 83, "2025-03", _pycld2),
@@ -345,9 +375,13 @@ def _closure(requirements: Iterable[str]) -> set[str]:
 
 
 def layer_distributions() -> set[str]:
-    """What the Lambda layer ships already: the runtime dependencies of pyproject.toml."""
+    """What the Lambda layer ships already: the runtime dependencies of pyproject.toml, but for
+    those of which only the model ships (py3langid, and with it numpy: infra/layer_bundling.py)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    return _closure(project["dependencies"])
+    model_only = {"py3langid"}  # infra.layer_bundling.MODEL_ONLY_REQUIREMENTS (importing infra starts CDK)
+    return _closure(
+        line for line in project["dependencies"] if canonical(re.split(r"[\s\[<>=!~;]", line)[0]) not in model_only
+    )
 
 
 @dataclass(frozen=True)
@@ -458,8 +492,8 @@ def measure_candidate(candidate: Candidate, samples: Sequence[Sample], shipped: 
         accuracy=accuracy,
         cold=cold,
         warm=latency(detect, samples),
-        size_here=installed_size(candidate.distributions, shipped),
-        size_lambda=lambda_size(candidate.distributions, shipped),
+        size_here=candidate.size() if candidate.size else installed_size(candidate.distributions, shipped),
+        size_lambda=candidate.size() if candidate.size else lambda_size(candidate.distributions, shipped),
     )
     size = result.size_lambda
     if size is None or size.megabytes is None:

@@ -19,9 +19,12 @@ condition check) and checks that nothing of it stayed.
 
 When the time is up it waits for the stream poller to catch up and checks that every send reached
 its recipient: an e-mail copy (by ``Message-ID``) and a push on the recipient's device (by
-``messageId``). Prints requests/s, p50/p99 per operation, errors, the serve process's RSS (peak:
-the kernel's high-water mark, ``VmHWM``; Linux only) and the notification counts. Exits 1 when a
-goal is missed: 0 errors, peak RSS under 500 MB, a notification for every send.
+``messageId``). Prints requests/s, p50/p99 per operation and over all API requests, errors, the
+serve process's RSS (peak: the kernel's high-water mark, ``VmHWM``; Linux only) and processor time
+per request, the machine's load average, the notification counts and the time from each send's
+answer until both its notifications were sent (the outbox's ``seenAt``; p50/p99 over the whole run
+and over its first and last thirds, which show whether it grows). Exits 1 when a goal is missed: 0
+errors, peak RSS under 500 MB, a notification for every send.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -108,10 +112,21 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 class ProcessMemory:
-    """The resident set size of process ``pid`` now, and its peak (the kernel's high-water mark)."""
+    """The resident set size of process ``pid`` now, and its peak (the kernel's high-water mark);
+    the processor time it has used."""
 
     def __init__(self, pid: int) -> None:
         self._status = Path(f"/proc/{pid}/status")
+        self._stat = Path(f"/proc/{pid}/stat")
+
+    def cpu_seconds(self) -> float:
+        """User and system time so far (0 where /proc is not there)."""
+        try:
+            fields = self._stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            return 0.0
+        # After the command's ")": state is field 3 of proc(5), utime 14 and stime 15.
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def rss_mb(self) -> float:
         return self._read("VmRSS")
@@ -210,6 +225,7 @@ class Sent:
     message_id: str
     author: str
     recipient: str
+    at: float = 0.0  # when its answer came (epoch seconds)
 
 
 class Traffic:
@@ -340,7 +356,7 @@ class Client:
             )
             request["attachments"] = [{"id": declared["id"]}]
         body = self._call(operation, "POST", path, author, json=request, expected=201).json()
-        self._traffic.record_send(Sent(body["id"], author, recipient), body["thread"]["id"])
+        self._traffic.record_send(Sent(body["id"], author, recipient, time.time()), body["thread"]["id"])
 
     def _call(
         self,
@@ -437,6 +453,9 @@ class Delivery:
     emailed: int
     pushed: int
     seconds_to_drain: float
+    # For each send notified both ways, in sending order: seconds from its answer until the later of
+    # its e-mail and its push was sent (the outbox's seenAt).
+    latencies: list[float] = field(default_factory=list)
 
 
 def device_token(login: str) -> str:
@@ -447,39 +466,59 @@ def device_token(login: str) -> str:
 def check_notifications(state: RuntimeState, cast: Cast, sent: list[Sent], wait_seconds: float) -> Delivery:
     """Wait (up to ``wait_seconds``) until each send's recipient has its e-mail copy and push."""
     started = time.monotonic()
-    emailed: set[str] = set()
-    pushed: set[str] = set()
+    emailed: dict[str, float] = {}
+    pushed: dict[str, float] = {}
     while True:
         with contextlib.suppress(requests.RequestException, ValueError):  # a failing page: look again
             emailed = _emailed(requests.get(state.outbox_url, timeout=REQUEST_TIMEOUT_SECONDS), state, cast, sent)
             pushed = _pushed(requests.get(state.push_url, timeout=REQUEST_TIMEOUT_SECONDS), sent)
         if len(emailed) == len(pushed) == len(sent) or time.monotonic() - started > wait_seconds:
-            return Delivery(len(sent), len(emailed), len(pushed), time.monotonic() - started)
+            latencies = [
+                max(emailed[send.message_id], pushed[send.message_id]) - send.at
+                for send in sent
+                if send.message_id in emailed and send.message_id in pushed
+            ]
+            return Delivery(len(sent), len(emailed), len(pushed), time.monotonic() - started, latencies)
         time.sleep(2)
 
 
-def _emailed(outbox: requests.Response, state: RuntimeState, cast: Cast, sent: list[Sent]) -> set[str]:
-    """The sends whose e-mail copy (by its Message-ID) went to the recipient's address."""
+def _emailed(outbox: requests.Response, state: RuntimeState, cast: Cast, sent: list[Sent]) -> dict[str, float]:
+    """The sends whose e-mail copy (by its Message-ID) went to the recipient's address, each with
+    when it was sent (epoch seconds)."""
     outbox.raise_for_status()
     emails = outbox.json()
-    mailed_to = {(email["messageId"], address.lower()) for email in emails for address in email["envelope"]["to"]}
-    return {
-        send.message_id
-        for send in sent
-        if (f"<message-{send.message_id.lower()}@{state.relay_domain}>", cast.emails[send.recipient].lower())
-        in mailed_to
+    mailed_to = {
+        (email["messageId"], address.lower()): _epoch(email["seenAt"])
+        for email in emails
+        for address in email["envelope"]["to"]
     }
+    found: dict[str, float] = {}
+    for send in sent:
+        key = (f"<message-{send.message_id.lower()}@{state.relay_domain}>", cast.emails[send.recipient].lower())
+        if key in mailed_to:
+            found[send.message_id] = mailed_to[key]
+    return found
 
 
-def _pushed(push_log: requests.Response, sent: list[Sent]) -> set[str]:
-    """The sends pushed (by ``messageId``) to the recipient's device."""
+def _pushed(push_log: requests.Response, sent: list[Sent]) -> dict[str, float]:
+    """The sends pushed (by ``messageId``) to the recipient's device, each with when (epoch seconds)."""
     push_log.raise_for_status()
     pushed_to = {
-        (str(push["message"].get("messageId")), push["token"])
+        (str(push["message"].get("messageId")), push["token"]): _epoch(push["seenAt"])
         for push in push_log.json()
         if isinstance(push.get("message"), dict)
     }
-    return {send.message_id for send in sent if (send.message_id, device_token(send.recipient)) in pushed_to}
+    found: dict[str, float] = {}
+    for send in sent:
+        key = (send.message_id, device_token(send.recipient))
+        if key in pushed_to:
+            found[send.message_id] = pushed_to[key]
+    return found
+
+
+def _epoch(iso: str) -> float:
+    """``2026-11-26T16:45:40.123Z`` (the outbox's seenAt) in epoch seconds."""
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -497,11 +536,17 @@ class SoakResult:
     rss_after_setup_mb: float
     rss_peak_mb: float
     rss_end_mb: float
+    cpu_seconds: float = 0.0  # the serve process's processor time during the load
+    load_average: tuple[float, float] = (0.0, 0.0)  # the machine's (1 minute), as the load starts and ends
 
     @property
     def api_requests(self) -> int:
-        latencies = self.tally.latencies
-        return sum(len(values) for operation, values in latencies.items() if not operation.startswith("GET /_"))
+        return len(self.api_latencies)
+
+    @property
+    def api_latencies(self) -> list[float]:
+        api = [values for operation, values in self.tally.latencies.items() if not operation.startswith("GET /_")]
+        return [value for values in api for value in values]
 
     @property
     def goals_met(self) -> bool:
@@ -543,6 +588,7 @@ def soak(
         memory = ProcessMemory(process.pid)
         rss_after_setup = memory.rss_mb()
         tally, traffic, watched = Tally(), Traffic(), WatchResult()
+        load_at_start, cpu_at_start = _load_average(), memory.cpu_seconds()
         started = time.monotonic()
         deadline = started + seconds
         loads = [
@@ -562,6 +608,7 @@ def soak(
                     f"{len(traffic.sent):,} sends, RSS {memory.rss_mb():.0f} MB"
                 )
         elapsed = time.monotonic() - started
+        load_at_end, cpu_seconds = _load_average(), memory.cpu_seconds() - cpu_at_start
         progress("  load done; waiting for the notifications ...")
         delivery = check_notifications(state, cast, traffic.sent, DRAIN_SECONDS)
         dead_letters = len(requests.get(state.dead_letters_url, timeout=REQUEST_TIMEOUT_SECONDS).json())
@@ -576,7 +623,16 @@ def soak(
             rss_after_setup_mb=rss_after_setup,
             rss_peak_mb=memory.peak_mb(),
             rss_end_mb=memory.rss_mb(),
+            cpu_seconds=cpu_seconds,
+            load_average=(load_at_start, load_at_end),
         )
+
+
+def _load_average() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:  # not available on this platform
+        return 0.0
 
 
 # -- the report ------------------------------------------------------------------------------
@@ -584,9 +640,11 @@ def soak(
 
 def render(result: SoakResult) -> str:
     tally = result.tally
+    api = result.api_latencies
+    overall = f", p50 {_ms(api, 0.5)} ms, p99 {_ms(api, 0.99)} ms" if api else ""
     lines = [
         f"{result.seconds:.0f} s, {result.clients} clients ({_pace(result.rate)}) + the watcher, on loopback; "
-        f"{result.api_requests:,} API requests, {result.api_requests / result.seconds:.1f} requests/s.",
+        f"{result.api_requests:,} API requests, {result.api_requests / result.seconds:.1f} requests/s{overall}.",
         "",
         "| operation | requests | p50 ms | p99 ms | errors |",
         "| --- | ---: | ---: | ---: | ---: |",
@@ -607,8 +665,13 @@ def render(result: SoakResult) -> str:
         f"- errors: {tally.error_count}",
         f"- serve process RSS: {result.rss_after_setup_mb:.0f} MB after setup, peak {result.rss_peak_mb:.0f} MB, "
         f"{result.rss_end_mb:.0f} MB at the end (goal: under {RSS_GOAL_MB} MB)",
+        f"- serve process CPU: {result.cpu_seconds:.0f} s during the load, "
+        f"{result.cpu_seconds * 1000 / max(1, result.api_requests):.1f} ms per API request; machine load average "
+        f"{result.load_average[0]:.1f} as the load started, {result.load_average[1]:.1f} as it ended "
+        f"({os.cpu_count()} CPUs)",
         f"- sends notified: {delivery.emailed:,} of {delivery.sends:,} by e-mail, {delivery.pushed:,} of "
         f"{delivery.sends:,} by push ({delivery.seconds_to_drain:.0f} s after the load stopped)",
+        f"- send → notification (until both its e-mail and its push were sent): {_latency(delivery.latencies)}",
         f"- cancelled transactions: {watched.cancelled_transactions}, items left behind: {watched.left_behind}; "
         f"stream dead letters: {result.dead_letters}",
         f"- goals (0 errors, RSS under {RSS_GOAL_MB} MB, every send notified): "
@@ -618,6 +681,22 @@ def render(result: SoakResult) -> str:
         lines.append(f"- {operation}: {len(errors)} errors, first: {errors[0]}")
     lines += [f"- watcher: {problem}" for problem in watched.unexpected]
     return "\n".join(lines)
+
+
+def _ms(values: list[float], fraction: float) -> str:
+    return f"{percentile(values, fraction) * 1000:,.0f}"
+
+
+def _latency(latencies: list[float]) -> str:
+    """p50/p99 over the run, and over its first and last thirds (in sending order)."""
+    if not latencies:
+        return "none measured"
+    third = max(1, len(latencies) // 3)
+    first, last = latencies[:third], latencies[-third:]
+    return (
+        f"p50 {_ms(latencies, 0.5)} ms, p99 {_ms(latencies, 0.99)} ms; first third of the sends "
+        f"p50 {_ms(first, 0.5)} / p99 {_ms(first, 0.99)} ms, last third p50 {_ms(last, 0.5)} / p99 {_ms(last, 0.99)} ms"
+    )
 
 
 def _pace(rate: float) -> str:

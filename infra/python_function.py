@@ -17,7 +17,7 @@ from constructs import Construct
 from message_center.deployment import POWERTOOLS_ENVIRONMENT
 
 from infra import constants
-from infra.layer_bundling import layer_code
+from infra.layer_bundling import function_code, layer_code
 
 # What a function needs with Resource "*" unless a construct adds more (and then says why).
 XRAY_ONLY_REASON = "X-Ray PutTraceSegments/PutTelemetryRecords support no resource-level permissions."
@@ -53,9 +53,12 @@ def other_functions(package: str) -> list[str]:
 
 
 def handler_code(package: str) -> lambda_.Code:
-    """``functions/`` with only ``package`` in it, so the handler is ``<package>.handler``."""
-    return lambda_.Code.from_asset(
-        str(constants.FUNCTIONS_DIR),
+    """``functions/`` with only ``package`` in it, so the handler is ``<package>.handler``; its
+    bytecode is compiled for the Lambda runtime like the layer's."""
+    return function_code(
+        functions_dir=constants.FUNCTIONS_DIR,
+        package=package,
+        python_version=constants.LAYER_PYTHON_VERSION,
         exclude=[*other_functions(package), "__pycache__", "*.pyc"],
     )
 

@@ -34,6 +34,7 @@ from infra.mail_construct import MailConstruct, relay_domain_from_context
 from infra.notifications_construct import NotificationsConstruct, push_applications_from_context
 from infra.operations_construct import ALARM_EMAIL_CONTEXT_KEY, OperationsConstruct, alarm_email_from_context
 from infra.python_function import build_shared_layer
+from infra.realtime_construct import RealtimeConstruct
 from infra.storage_construct import StorageConstruct
 from infra.translation_construct import TranslationConstruct, translation_settings_from_context
 from infra.web_construct import WebConstruct, site_source_dir
@@ -67,25 +68,39 @@ class MessageCenterStack(Stack):
         identity = IdentityConstruct(self, "Identity", web_url=web.url)
         # Built once: every function runs the same shared package.
         layer = build_shared_layer(self, "SharedLayer")
+        token_issuer = token_issuer_from_context(
+            {key: self.node.try_get_context(key) for key in (JWT_ISSUER_CONTEXT_KEY, JWT_AUDIENCE_CONTEXT_KEY)},
+            default=TokenIssuer(identity.issuer_url, identity.client_ids),
+        )
         api = ApiConstruct(
             self,
             "Api",
             table=storage.table,
-            token_issuer=token_issuer_from_context(
-                {key: self.node.try_get_context(key) for key in (JWT_ISSUER_CONTEXT_KEY, JWT_AUDIENCE_CONTEXT_KEY)},
-                default=TokenIssuer(identity.issuer_url, identity.client_ids),
-            ),
+            token_issuer=token_issuer,
             default_avatar_url=default_avatar_url,
             layer=layer,
             cors_origins=api_cors_origins_from_context(self.node.try_get_context(API_CORS_ORIGINS_CONTEXT_KEY)),
         )
         web.route_api(api.http_api)
-        # What the web client signs in with (read from /config.json, as locally).
+        # Real time (issue #12): the WebSocket channel, its connections table and the live events.
+        realtime = RealtimeConstruct(
+            self,
+            "Realtime",
+            table=storage.table,
+            layer=layer,
+            token_issuer=token_issuer.issuer,
+            token_audiences=list(token_issuer.audience),
+            public_web_url=web.url,
+            default_avatar_url=default_avatar_url,
+        )
+        realtime.grant_feed_reading(api.function)
+        # What the web client signs in with and where it connects live (read from /config.json, as locally).
         web.publish(
             {
                 "userPoolId": identity.user_pool.user_pool_id,
                 "clientId": identity.web_client.user_pool_client_id,
                 "region": self.region,
+                "websocketUrl": realtime.url,
             }
         )
         attachments.grant_api_access(api.function)
@@ -129,6 +144,7 @@ class MessageCenterStack(Stack):
         )
         translation.grant_translation(api.function)
         translation.grant_translation(notifications.function)
+        translation.grant_translation(realtime.events_function)
         inbound_mail = InboundMailConstruct(
             self,
             "InboundMail",
@@ -162,6 +178,18 @@ class MessageCenterStack(Stack):
             description="App client of the web client (SRP, or authorization code with PKCE)",
         )
         CfnOutput(self, "TableName", value=storage.table.table_name)
+        CfnOutput(
+            self,
+            "WebSocketUrl",
+            value=realtime.url,
+            description="The live channel: connect with subprotocols [message-center.v1, <access token>]",
+        )
+        CfnOutput(
+            self,
+            "RealtimeDeadLetterQueueUrl",
+            value=realtime.dead_letter_queue.queue_url,
+            description="Stream records the live events function gave up on (events not delivered)",
+        )
         CfnOutput(
             self,
             "AttachmentsBucketName",

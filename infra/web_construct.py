@@ -80,7 +80,9 @@ def content_security_policy(
         "style-src": "'self'",
         "img-src": " ".join(["'self'", "data:", bucket_sources, *image_origins]),
         "font-src": "'self'",
-        "connect-src": f"'self' https://cognito-idp.{region}.{url_suffix} {bucket_sources}",
+        # The live channel: the stack's WebSocket API (its id is not known when this is built).
+        "connect-src": f"'self' https://cognito-idp.{region}.{url_suffix} {bucket_sources} "
+        f"wss://*.execute-api.{region}.{url_suffix}",
         "manifest-src": "'self'",
         "media-src": "'none'",
         "object-src": "'none'",

@@ -26,6 +26,7 @@ XRAY: Final = "https://aws.amazon.com/xray/pricing/"
 SECRETS_MANAGER: Final = "https://aws.amazon.com/secrets-manager/pricing/"
 KMS: Final = "https://aws.amazon.com/kms/pricing/"
 TRANSLATE: Final = "https://aws.amazon.com/translate/pricing/"
+WAF: Final = "https://aws.amazon.com/waf/pricing/"
 TALKJS: Final = "https://talkjs.com/pricing/"
 
 _PAGE_ONLY = "the stored page renders its rate table client-side: the region's published rate"
@@ -135,6 +136,11 @@ _TABLE: dict[str, dict[str, Price]] = {
     "secret_month": _same_in_both(Price(0.40, "secret per month", SECRETS_MANAGER)),
     "secrets_api_call": _same_in_both(Price(0.05e-4, "API call", SECRETS_MANAGER)),
     "kms_key_month": _same_in_both(Price(1.00, "customer managed key per month", KMS)),
+    "cloudwatch_dashboard_month": _same_in_both(Price(3.00, "custom dashboard per month", CLOUDWATCH)),
+    "cloudwatch_alarm_month": _same_in_both(Price(0.10, "standard-resolution metric alarm per month", CLOUDWATCH)),
+    "waf_web_acl_month": _same_in_both(Price(5.00, "web ACL per month", WAF)),
+    "waf_rule_month": _same_in_both(Price(1.00, "rule or managed rule group per month", WAF)),
+    "waf_request": _same_in_both(Price(0.60e-6, "request inspected", WAF)),
     "translate_character": _same_in_both(Price(15.0e-6, "character (standard real-time)", TRANSLATE)),
 }
 

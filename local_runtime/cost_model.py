@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, Final
 
 from .aws_prices import PRICES_READ_ON, Anchor, Price
 
@@ -74,6 +74,14 @@ class Measurements:
         )
 
 
+# What the deployed stack has (tests/infra/test_operations_construct.py compares with the template).
+ALARMS_IN_STACK: Final = 10
+WAF_RULES_IN_STACK: Final = 2
+# Live events (functions/realtime_events): per event a feed entry of about 1 KB (1 WRU) and a
+# delivery marker per connection (1 WRU), written to the real-time table; not measured yet.
+LIVE_EVENT_WRITE_UNITS: Final = 2
+
+
 def _assumption(default: float, help_text: str) -> Any:
     return field(default=default, metadata={"help": help_text})
 
@@ -100,6 +108,8 @@ class Assumptions:
     online_minutes_per_day: float = _assumption(20, "minutes a day a user's browser holds the WebSocket")
     xray_sampling: float = _assumption(0.05, "share of invocations traced by X-Ray")
     warm_containers: float = _assumption(4, "warm containers per function (each re-reads its secret hourly)")
+    alarms: float = _assumption(ALARMS_IN_STACK, "CloudWatch alarms in the stack (tests/infra keeps this equal)")
+    waf_rules: float = _assumption(WAF_RULES_IN_STACK, "WAF rules on CloudFront (managed common set, rate limit)")
 
     @property
     def messages(self) -> float:
@@ -122,6 +132,7 @@ class Line:
     unit: str
     usd: float
     measured: bool  # from the emulator's counts (else from the assumptions alone)
+    fixed: bool = False  # paid at rest, whatever the traffic
 
 
 @dataclass(frozen=True)
@@ -141,6 +152,11 @@ class Bill:
     @property
     def share_of_anchor(self) -> float:
         return self.total / self.anchor.usd_per_month
+
+    @property
+    def at_rest(self) -> float:
+        """What the stack costs a month with no traffic at all."""
+        return sum(line.usd for line in self.lines if line.fixed)
 
     @property
     def total_without_translation(self) -> float:
@@ -237,6 +253,8 @@ def bill(
     characters = messages * a.translation_share * a.message_chars
     ws_minutes = a.users * a.online_minutes_per_day * DAYS_PER_MONTH
     ws_messages = messages * 2 + openings  # a new message to both sides, a read receipt per opening
+    # Live events: one per message to each side, one per opening (read change; receipt to the author).
+    live_events = messages * 2 + openings * 2
     secret_calls = a.warm_containers * SECONDS_PER_MONTH_HOURS * 2  # stream and inbound-mail functions
     s3_gb = (attachments * a.attachment_kb + by_mail * a.mail_kb) * 1024 / GB
     chunks = by_mail * max(math.ceil(a.mail_kb / 256), 1)
@@ -261,15 +279,34 @@ def bill(
         ("S3", "PUT/COPY (upload, keep; raw mail)", s3_requests, "requests", "s3_put_request", False),
         ("S3", "GET (check, download; raw mail)", s3_requests, "requests", "s3_get_request", False),
         ("CloudWatch Logs", "log data ingested", log_gb, "GB", "logs_ingested_gb", True),
+        (
+            "DynamoDB",
+            "live events: feed entries and deliveries",
+            live_events * LIVE_EVENT_WRITE_UNITS,
+            "WRU",
+            "dynamodb_write_unit",
+            False,
+        ),
+        ("Lambda", "live-events function requests", messages + openings, "requests", "lambda_request", False),
+        ("WAF", "requests inspected (API calls through CloudFront)", api_calls, "requests", "waf_request", False),
         ("X-Ray", "traces recorded", invocations * a.xray_sampling, "traces", "xray_trace_recorded", False),
         ("Secrets Manager", "mail token key", 1, "secrets", "secret_month", False),
         ("Secrets Manager", "GetSecretValue (hourly, per container)", secret_calls, "calls", "secrets_api_call", False),
         ("KMS", "customer managed keys (none: AWS managed keys)", 0, "keys", "kms_key_month", False),
         ("Translate", "characters auto-translated", characters, "characters", "translate_character", False),
     ]
+    fixed_rows = [
+        ("WAF", "web ACL (at rest)", 1, "web ACLs", "waf_web_acl_month"),
+        ("WAF", "rules (at rest)", a.waf_rules, "rules", "waf_rule_month"),
+        ("CloudWatch", "dashboard (at rest)", 1, "dashboards", "cloudwatch_dashboard_month"),
+        ("CloudWatch", "alarms (at rest)", a.alarms, "alarms", "cloudwatch_alarm_month"),
+    ]
     lines = tuple(
         Line(service, what, quantity, unit, quantity * price(name), measured)
         for service, what, quantity, unit, name, measured in rows
+    ) + tuple(
+        Line(service, what, quantity, unit, quantity * price(name), False, fixed=True)
+        for service, what, quantity, unit, name in fixed_rows
     )
     return Bill(region=region, assumptions=a, lines=lines, anchor=anchor)
 
@@ -303,6 +340,8 @@ def render(bill: Bill, measured: Measurements) -> str:
     lines += [
         f"| **total** | | | | **{bill.total:,.2f}** | |",
         f"| total without translation (the anchor has none) | | | | {without:,.2f} | |",
+        f"| of which at rest (no traffic: WAF, dashboard, alarms; plus the mail key above) | | | | "
+        f"{bill.at_rest:,.2f} | |",
         f"| {anchor.name} ({anchor.monthly_active_users:,} monthly active users, {anchor.source}) | | | | "
         f"{anchor.usd_per_month:,.2f} | |",
         "",

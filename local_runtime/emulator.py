@@ -17,6 +17,7 @@ from message_center.data.bucket_layout import (
     UPLOAD_EXPIRY_DAYS,
     UPLOAD_PREFIX,
 )
+from message_center.data.realtime_items import REALTIME_TTL_ATTRIBUTE, create_realtime_table_request
 from message_center.data.schema import create_table_request
 from message_center.deployment import (
     IDEMPOTENCY_KEY_ATTRIBUTE,
@@ -24,10 +25,18 @@ from message_center.deployment import (
     INBOUND_MAIL,
     WEB_CLIENT_ROUTES,
 )
-from message_center.settings import ApiSettings, DirectorySettings, InboundMailSettings, StreamSettings
+from message_center.settings import (
+    ApiSettings,
+    DirectorySettings,
+    InboundMailSettings,
+    RealtimeEventsSettings,
+    RealtimeSettings,
+    StreamSettings,
+)
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 
 from local_runtime import moto_fixes
+from local_runtime.in_process import InProcessEmulator
 from local_runtime.moto_fixes import DynamoDBFixes
 from local_runtime.state import RuntimeState
 
@@ -39,6 +48,12 @@ DEFAULT_INBOUND_MAIL_BUCKET = "message-center-inbound-mail-local"
 INBOUND_MAIL_PREFIX = INBOUND_MAIL.prefix
 # Powertools idempotency records of the notification channels.
 IDEMPOTENCY_TABLE_NAME = "MessageCenterIdempotency"
+# Real time: WebSocket connections and the users' event feeds (TTL on expiresAt).
+REALTIME_TABLE_NAME = "MessageCenterRealtime"
+# Where the real-time handlers post to connections until the local runtime serves the WebSocket
+# management API itself (then it passes its own URL): nothing listens here, and without a
+# WebSocket server no connection exists to post to.
+UNSERVED_WEBSOCKET_MANAGEMENT_URL = "http://127.0.0.1:9/websocket-management-not-served"
 # Domain of the masked relay addresses; verified in SES (moto refuses to send from unverified sources).
 RELAY_DOMAIN = "relay.message-center.test"
 # HMAC key of the signed reply addresses.
@@ -69,17 +84,20 @@ class Resources:
     push_apns_application_arn: str
     push_fcm_application_arn: str
     inbound_mail_bucket: str = DEFAULT_INBOUND_MAIL_BUCKET
+    realtime_table_name: str = REALTIME_TABLE_NAME
 
 
 class AwsEmulator:
     """A moto server on ``host:port`` (port 0: any free port), started with a clean slate, with
-    moto's DynamoDB fixed for long runs under load while it runs (see ``local_runtime.moto_fixes``)."""
+    moto's DynamoDB fixed for long runs under load while it runs (see ``local_runtime.moto_fixes``),
+    and serving this process's own boto3 calls without a socket (see ``local_runtime.in_process``)."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self._host = host
         self._port = port
         self._server: ThreadedMotoServer | None = None
         self.dynamodb_fixes = DynamoDBFixes()
+        self._in_process: InProcessEmulator | None = None
 
     @property
     def port(self) -> int:
@@ -103,9 +121,15 @@ class AwsEmulator:
         # must not leak its tables and users into this one.
         requests.post(f"{self.endpoint_url}/moto-api/reset", timeout=10).raise_for_status()
         self.dynamodb_fixes.install()  # after the reset, which would track DynamoDB models again
+        assert self._server._server is not None  # set once started
+        self._in_process = InProcessEmulator(self._server._server, self._host)
+        self._in_process.install()
         return self.port
 
     def stop(self) -> None:
+        if self._in_process is not None:
+            self._in_process.uninstall()
+            self._in_process = None
         self.dynamodb_fixes.uninstall()
         if self._server is None:
             return
@@ -263,6 +287,7 @@ def provision(
     emulator, the tests and the benchmarks against moto in their own process (``endpoint_url``
     None)."""
     client("dynamodb", endpoint_url, region).create_table(**create_table_request(table_name))
+    provision_realtime_table(endpoint_url, region)
     provision_attachments_bucket(endpoint_url, region, attachments_bucket)
     provision_inbound_mail_bucket(endpoint_url, region, inbound_mail_bucket)
     cognito = client("cognito-idp", endpoint_url, region)
@@ -306,6 +331,15 @@ def provision(
         attachments_bucket,
         **notifications,
         inbound_mail_bucket=inbound_mail_bucket,
+    )
+
+
+def provision_realtime_table(endpoint_url: str | None, region: str, table_name: str = REALTIME_TABLE_NAME) -> None:
+    """The connections/event-feed table, with TTL (as infra/realtime_construct.py creates it)."""
+    dynamodb = client("dynamodb", endpoint_url, region)
+    dynamodb.create_table(**create_realtime_table_request(table_name))
+    dynamodb.update_time_to_live(
+        TableName=table_name, TimeToLiveSpecification={"Enabled": True, "AttributeName": REALTIME_TTL_ATTRIBUTE}
     )
 
 
@@ -451,6 +485,8 @@ class FunctionSettings:
     stream: StreamSettings
     inbound_mail: InboundMailSettings
     directory: DirectorySettings
+    realtime: RealtimeSettings
+    realtime_events: RealtimeEventsSettings
 
 
 def function_settings(
@@ -460,13 +496,19 @@ def function_settings(
     api_url: str,
     *,
     translation_providers: str = "dev",
+    websocket_management_url: str = UNSERVED_WEBSOCKET_MANAGEMENT_URL,
 ) -> FunctionSettings:
     """The settings the deployed functions get from the stack, pointed at the emulator.
 
     ``endpoint_url``: the emulator's URL (None: moto in this process, as the tests run it).
     ``api_url`` is the local gateway's URL (known once it is bound): it serves the web client at
-    ``/`` as well, so e-mails link to it (``PUBLIC_WEB_URL``).
+    ``/`` as well, so e-mails link to it (``PUBLIC_WEB_URL``). ``websocket_management_url``: the
+    WebSocket management API the real-time handlers post to.
     """
+    channel: dict[str, Any] = {
+        "realtime_table_name": resources.realtime_table_name,
+        "websocket_management_url": websocket_management_url,
+    }
     core: dict[str, Any] = {"region": region, "aws_endpoint_url": endpoint_url, "table_name": resources.table_name}
     push: dict[str, Any] = {
         "push_apns_application_arn": resources.push_apns_application_arn,
@@ -478,7 +520,11 @@ def function_settings(
     }
     return FunctionSettings(
         api=ApiSettings(
-            **core, **push, attachments_bucket=resources.attachments_bucket, translation_providers=translation_providers
+            **core,
+            **push,
+            attachments_bucket=resources.attachments_bucket,
+            translation_providers=translation_providers,
+            realtime_table_name=resources.realtime_table_name,
         ),
         stream=StreamSettings(
             **core,
@@ -498,6 +544,17 @@ def function_settings(
             inbound_mail_prefix=INBOUND_MAIL_PREFIX,
         ),
         directory=DirectorySettings(**core, user_pool_id=resources.user_pool_id),
+        realtime=RealtimeSettings(
+            **core,
+            **channel,
+            token_issuer=issuer(region, resources.user_pool_id),
+            token_audiences=resources.user_pool_client_id,
+            # In-process moto answers the issuer's own JWKS URL; the emulator serves it under its endpoint.
+            token_jwks_url=jwks_url(endpoint_url, resources.user_pool_id) if endpoint_url else None,
+        ),
+        realtime_events=RealtimeEventsSettings(
+            **core, **channel, translation_providers=translation_providers, public_web_url=api_url
+        ),
     )
 
 

@@ -28,6 +28,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from message_center.deployment import REALTIME_EVENTS_FUNCTION, REALTIME_SOURCE
+
 from local_runtime import emulator, state
 from local_runtime.authorizer import JwksKeys, JwtAuthorizer, fetch_json
 from local_runtime.directory import DEMO_DIRECTORY, DEV_PASSWORD, seed_directory
@@ -41,6 +43,11 @@ from local_runtime.web import COGNITO_PATH, WEB_DIST, CognitoProxy, WebClient, W
 _logger = logging.getLogger(__name__)
 
 DEFAULT_HANDLER = "functions.api.handler:lambda_handler"
+# Real time (issue #12): the live events function, fed by its own poller with its own filter, and
+# the WebSocket management API its handlers post to (until the runtime serves one itself, from
+# this variable; otherwise an address nobody listens on, which no connection can reach anyway).
+DEFAULT_LIVE_EVENTS_HANDLER = "functions.realtime_events.handler:lambda_handler"
+WEBSOCKET_MANAGEMENT_URL_VARIABLE = "MESSAGE_CENTER_WEBSOCKET_MANAGEMENT_URL"
 # Stable defaults for Powertools when the stack's values are absent (tracing needs X-Ray).
 _POWERTOOLS_DEFAULTS = {
     "POWERTOOLS_SERVICE_NAME": "message-center",
@@ -124,6 +131,7 @@ class LocalRuntime:
         self._emulator = emulator.AwsEmulator(host, aws_port)
         self._gateway: LocalGateway | None = None
         self._poller: StreamPoller | None = None
+        self._live_events_poller: StreamPoller | None = None
         self._outbox: Outbox | None = None
         # In Lambda each function runs in its own process; here they share one, and with it
         # process-wide module state (Powertools Metrics keeps one metric set for all its instances,
@@ -203,13 +211,21 @@ class LocalRuntime:
         api_port = self._gateway.bind()
         api_url = f"http://{self._host}:{api_port}"
         self._apply_environment({name: os.environ.get(name) or value for name, value in _POWERTOOLS_DEFAULTS.items()})
-        self._settings = emulator.function_settings(endpoint_url, self._region, resources, api_url)
+        self._settings = emulator.function_settings(
+            endpoint_url,
+            self._region,
+            resources,
+            api_url,
+            websocket_management_url=os.environ.get(WEBSOCKET_MANAGEMENT_URL_VARIABLE)
+            or emulator.UNSERVED_WEBSOCKET_MANAGEMENT_URL,
+        )
         if self._directory is not None:
             self.seeded_logins = seed_directory(
                 self._directory, endpoint_url, self._region, resources, self._settings.directory
             )
         self._gateway.handler = self._load(self._handler, self._settings.api)
         self._start_stream_poller(endpoint_url, resources.table_name)
+        self._start_live_events_poller(endpoint_url, resources.table_name)
         self._gateway.start()
         smtp_port = self._start_smtp_server(endpoint_url, resources)
         self._state = RuntimeState(
@@ -256,6 +272,22 @@ class LocalRuntime:
         )
         self._poller.start()
 
+    def _start_live_events_poller(self, endpoint_url: str, table_name: str) -> None:
+        """A second mapping on the same stream, as deployed: the live events function with its filter."""
+        if self._stream_handler is None:  # no stream consumers at all
+            return
+        self._live_events_poller = StreamPoller(
+            endpoint_url,
+            self._region,
+            table_name,
+            self._load(DEFAULT_LIVE_EVENTS_HANDLER, self.settings.realtime_events),
+            filter_patterns=REALTIME_SOURCE.filter_patterns,
+            function_name=REALTIME_EVENTS_FUNCTION.name,
+            housekeeping=None,
+            invoke_lock=self._invoke_lock,
+        )
+        self._live_events_poller.start()
+
     def _start_smtp_server(self, endpoint_url: str, resources: emulator.Resources) -> int:
         """Start the SMTP server standing in for SES receiving; return its port (0: none)."""
         if self._smtp_port is None:
@@ -299,9 +331,14 @@ class LocalRuntime:
             loaded = load_handler(handler)
         except ImportError as error:
             raise ImportError(f"cannot import the handler {handler}: {error}") from error
-        container = getattr(sys.modules[handler.partition(":")[0]], "container", None)
+        module = sys.modules[handler.partition(":")[0]]
+        container = getattr(module, "container", None)
         if container is not None:
             container.install(settings)
+        # Routes only the local gateway serves (the API's Swagger UI), never set up on Lambda.
+        enable_local_routes = getattr(module, "enable_local_routes", None)
+        if enable_local_routes is not None:
+            enable_local_routes()
         return loaded
 
     def stop(self) -> None:
@@ -317,6 +354,9 @@ class LocalRuntime:
         if self._poller is not None:
             self._poller.stop()
             self._poller = None
+        if self._live_events_poller is not None:
+            self._live_events_poller.stop()
+            self._live_events_poller = None
         self._emulator.stop()
         self._restore_environment()
         self._state = None

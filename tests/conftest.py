@@ -68,11 +68,15 @@ def aws(aws_env: None) -> Iterator[FunctionSettings]:
 def _install(settings: FunctionSettings) -> None:
     from functions.api import handler as api_handler
     from functions.inbound_mail import handler as inbound_handler
+    from functions.realtime import handler as realtime_handler
+    from functions.realtime_events import handler as realtime_events_handler
     from functions.stream import handler as stream_handler
 
     api_handler.container.install(settings.api)
     stream_handler.container.install(settings.stream)
     inbound_handler.container.install(settings.inbound_mail)
+    realtime_handler.container.install(settings.realtime)
+    realtime_events_handler.container.install(settings.realtime_events)
 
 
 DIRECTORY_FILE = Path(__file__).parent / "support" / "directory.json"

@@ -7,20 +7,22 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from message_center.api.contract import ACCEPTED_BODY_MEDIA_TYPES, JSON_MEDIA_TYPE, VND_MEDIA_TYPE
+from message_center.deployment import TRACED_MODULES
 
 from . import openapi, problems, request_body
 from .context import container, metrics
-from .routes import attachments, devices, messages, profile, threads
+from .routes import attachments, devices, events, messages, profile, threads
 
 # ``container``: the function's settings and services (tests and the local runtime install them).
-__all__ = ["app", "container", "lambda_handler"]
+__all__ = ["app", "container", "enable_local_routes", "lambda_handler"]
 
 logger = Logger()
-tracer = Tracer()
+# Only the AWS SDK (boto3 and pynamodb both call through botocore): patching every library X-Ray
+# knows imported and wrapped them all at cold start, the larger part of the handler's import.
+tracer = Tracer(patch_modules=TRACED_MODULES)
 
 app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=request_body.parse_json)
 app.include_router(threads.router)
@@ -28,6 +30,7 @@ app.include_router(messages.router)
 app.include_router(profile.router)
 app.include_router(attachments.router)
 app.include_router(devices.router)
+app.include_router(events.router)
 problems.register(app)
 API_TITLE = "Message Center API"
 API_VERSION = "1.0.0"
@@ -36,16 +39,28 @@ API_DESCRIPTION = (
     "(media type application/vnd.allegro.public.v1+json). Extensions: inbox filters, unread counts, "
     "the caller's profile and badge, Idempotency-Key on sends."
 )
-# Every operation needs the Cognito token that the gateway's JWT authorizer checks.
-app.configure_openapi(
-    title=API_TITLE,
-    version=API_VERSION,
-    description=API_DESCRIPTION,
-    security_schemes={"bearer": HTTPBearer(bearerFormat="JWT", description="A Cognito access or ID token")},
-    security=[{"bearer": []}],
-)
-# Served by the local runtime; the cloud HTTP API has no /swagger route.
-app.enable_swagger(path="/swagger")
+
+
+def _configure_openapi() -> None:
+    """Done when the document is first asked for: Powertools' OpenAPI models take longer to import
+    than the rest of the handler, and most containers never serve the document."""
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+    # Every operation needs the Cognito token that the gateway's JWT authorizer checks.
+    app.configure_openapi(
+        title=API_TITLE,
+        version=API_VERSION,
+        description=API_DESCRIPTION,
+        security_schemes={"bearer": HTTPBearer(bearerFormat="JWT", description="A Cognito access or ID token")},
+        security=[{"bearer": []}],
+    )
+
+
+def enable_local_routes() -> None:
+    """Swagger UI at /swagger, called by the local runtime only: the cloud HTTP API has no
+    /swagger route, so Lambda never sets it up."""
+    _configure_openapi()
+    app.enable_swagger(path="/swagger")
 
 
 @app.get("/openapi.json", include_in_schema=False)
@@ -56,6 +71,7 @@ def openapi_document():  # no return annotation: the generated document is not r
 
 @lru_cache(maxsize=1)
 def _openapi_json() -> str:
+    _configure_openapi()
     return openapi.as_served(app.get_openapi_json_schema())
 
 

@@ -17,11 +17,13 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from message_center.composition import Container, StreamServices, stream_services
 from message_center.data.mappers import message_from_stream_record
-from message_center.deployment import METRICS_NAMESPACE, SERVICE_NAME
+from message_center.deployment import METRICS_NAMESPACE, SERVICE_NAME, TRACED_MODULES
 from message_center.settings import StreamSettings
 
 logger = Logger()
-tracer = Tracer()
+# Only the AWS SDK (boto3 and pynamodb both call through botocore): patching every library X-Ray
+# knows imported and wrapped them all at cold start, the larger part of the handler's import.
+tracer = Tracer(patch_modules=TRACED_MODULES)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE_NAME)
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 # The function's one cache: settings and services, built on the first invocation of a cold start.

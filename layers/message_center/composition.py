@@ -1,9 +1,11 @@
 """Wiring: builds each function's services from its validated settings, and nothing else.
 
-``AwsClients`` makes every client once per container, and only when first used (a request that
-reads the table builds no S3 or SNS client). Each ``*_services`` function gives one Lambda function
-exactly the services it uses. ``Container`` is the one per-function cache: built at the first
-invocation from the environment, or installed explicitly by tests and the local runtime.
+``AwsClients`` makes every client once per container, and only when first used: services get
+``LazyClient`` stand-ins, so a request that reads the table builds no S3 or SNS client (boto3
+itself is imported by the first client; the table goes through pynamodb's botocore). Each
+``*_services`` function gives one Lambda function exactly the services it uses. ``Container`` is
+the one per-function cache: built at the first invocation from the environment, or installed
+explicitly by tests and the local runtime.
 """
 
 from __future__ import annotations
@@ -13,9 +15,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
-
-import boto3
-from botocore.config import Config
 
 from .adapters.attachment_files import AttachmentFiles
 from .data.attachment_repository import AttachmentRepository
@@ -34,12 +33,16 @@ from .settings import (
     FunctionSettings,
     InboundMailSettings,
     PushSettings,
+    RealtimeChannelSettings,
+    RealtimeEventsSettings,
+    RealtimeSettings,
     StreamSettings,
     TranslationSettings,
     load_settings,
 )
 
 if TYPE_CHECKING:
+    from botocore.config import Config
     from pynamodb.connection import Connection
 
     from .adapters.cognito import Invitations
@@ -51,6 +54,7 @@ if TYPE_CHECKING:
     from .services.inbound_mail import InboundMailService
     from .services.notifications import NotificationService
     from .services.profile import ProfileService
+    from .services.realtime import ConnectionService, EventFeedService, LiveEventService, Sockets
     from .services.translation import TranslationService
 
 SettingsT = TypeVar("SettingsT", bound=FunctionSettings)
@@ -65,6 +69,24 @@ _EMULATOR_CREDENTIALS = {
 }
 
 
+class LazyClient:
+    """Stands for an AWS client that is built on its first use (an attribute read)."""
+
+    def __init__(self, build: Callable[[], Any]) -> None:
+        self._build = build
+        self._client: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            self._client = self._build()
+        return getattr(self._client, name)
+
+
+def _lazy(build: Callable[[], Any]) -> Any:
+    """A client for an adapter, built when the adapter first uses it."""
+    return LazyClient(build)
+
+
 class AwsClients:
     """The container's AWS clients and table connection, each built once on first use."""
 
@@ -74,6 +96,8 @@ class AwsClients:
         self._table_name = settings.table_name
 
     def client(self, service: str, config: Config | None = None) -> Any:
+        import boto3  # here: a request that uses no boto3 client (the table is pynamodb's) never pays for it
+
         credentials = _EMULATOR_CREDENTIALS if self._endpoint_url else {}
         return boto3.client(  # type: ignore[call-overload]
             service, region_name=self._region, endpoint_url=self._endpoint_url, config=config, **credentials
@@ -88,6 +112,8 @@ class AwsClients:
     def s3(self) -> Any:
         """S3 with SigV4 presigning; path-style addressing for the local emulator, whose endpoint
         has no bucket subdomains."""
+        from botocore.config import Config
+
         style: Any = "path" if self._endpoint_url else "virtual"
         return self.client("s3", Config(signature_version="s3v4", s3={"addressing_style": style}))
 
@@ -135,6 +161,7 @@ class ApiServices:
     profile: ProfileService
     translation: TranslationService
     devices: DeviceService
+    events: EventFeedService
 
 
 @dataclass(frozen=True)
@@ -154,8 +181,10 @@ def api_services(settings: ApiSettings, clients: AwsClients | None = None) -> Ap
     from .adapters.push import SnsPush
     from .data.device_repository import DeviceRepository
     from .data.quota_repository import consume_translation_quota
+    from .data.realtime_repository import EventFeedRepository
     from .services.devices import DeviceService
     from .services.profile import ProfileService
+    from .services.realtime import EventFeedService
     from .services.translation import TranslationQuota, TranslationService
 
     clients = clients or AwsClients(settings)
@@ -177,7 +206,10 @@ def api_services(settings: ApiSettings, clients: AwsClients | None = None) -> Ap
                 settings.translation_daily_characters,
             ),
         ),
-        devices=DeviceService(DeviceRepository(clients.connection), SnsPush(clients.sns), push_applications(settings)),
+        devices=DeviceService(
+            DeviceRepository(clients.connection), SnsPush(_lazy(lambda: clients.sns)), push_applications(settings)
+        ),
+        events=EventFeedService(EventFeedRepository(_realtime_connection(settings, settings.realtime_table_name))),
     )
 
 
@@ -197,8 +229,8 @@ def stream_services(settings: StreamSettings, clients: AwsClients | None = None)
         notifications=NotificationService(
             directory=DirectoryRepository(clients.connection),
             devices=DeviceRepository(clients.connection),
-            mailer=SesMailer(clients.ses),
-            push=SnsPush(clients.sns) if applications else None,
+            mailer=SesMailer(_lazy(lambda: clients.ses)),
+            push=SnsPush(_lazy(lambda: clients.sns)) if applications else None,
             # Cached for five minutes: a rotated key reaches warm functions soon after.
             signing_key=lambda: clients.secret(settings.mail_token_secret_id, max_age=300).encode(),
             mail=MailSettings(
@@ -208,7 +240,7 @@ def stream_services(settings: StreamSettings, clients: AwsClients | None = None)
             ),
             translate=translation.auto_translate,
             persistence=DynamoDBPersistenceLayer(
-                table_name=settings.idempotency_table_name, boto3_client=clients.dynamodb
+                table_name=settings.idempotency_table_name, boto3_client=_lazy(lambda: clients.dynamodb)
             ),
         ),
         translation_deadline=translation.deadline,
@@ -231,7 +263,7 @@ def inbound_mail_services(settings: InboundMailSettings, clients: AwsClients | N
             relay_domain=settings.relay_domain,
             records=InboundMailRepository(),
         ),
-        raw_mail=RawMailStore(clients.s3, settings.inbound_mail_bucket, settings.inbound_mail_prefix),
+        raw_mail=RawMailStore(_lazy(lambda: clients.s3), settings.inbound_mail_bucket, settings.inbound_mail_prefix),
     )
 
 
@@ -250,6 +282,95 @@ def directory_service(
     )
 
 
+# -- real time (issue #12) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RealtimeServices:
+    connections: ConnectionService
+
+
+@dataclass(frozen=True)
+class RealtimeEventsServices:
+    live: LiveEventService
+
+
+def _realtime_connection(settings: FunctionSettings, table_name: str) -> Connection:
+    from .data.realtime_items import bind_realtime_table
+
+    credentials = dict(_EMULATOR_CREDENTIALS) if settings.aws_endpoint_url else {}
+    return bind_realtime_table(table_name, settings.region, settings.aws_endpoint_url, credentials=credentials)
+
+
+def websocket_management_client(settings: RealtimeChannelSettings, region: str, emulated: bool) -> Any:
+    """boto3 ``apigatewaymanagementapi`` at the stage's URL (locally the runtime's)."""
+    import boto3  # only the real-time functions send to connections
+    from botocore.config import Config
+
+    credentials = _EMULATOR_CREDENTIALS if emulated else {}
+    return boto3.client(  # type: ignore[call-overload]
+        "apigatewaymanagementapi",
+        region_name=region,
+        endpoint_url=settings.websocket_management_url,
+        config=Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 2, "mode": "standard"}),
+        **credentials,
+    )
+
+
+def realtime_services(
+    settings: RealtimeSettings, clients: AwsClients | None = None, *, sockets: Sockets | None = None
+) -> RealtimeServices:
+    """functions/realtime; ``sockets``: instead of the management API (tests)."""
+    from .adapters.access_tokens import AccessTokenVerifier, InvalidToken, jwks_over_https
+    from .adapters.websocket import ConnectionGone, WebSocketConnections
+    from .data.realtime_repository import ConnectionRepository
+    from .services.realtime import ConnectionService
+
+    emulated = settings.aws_endpoint_url is not None
+    return RealtimeServices(
+        connections=ConnectionService(
+            ConnectionRepository(_realtime_connection(settings, settings.realtime_table_name)),
+            AccessTokenVerifier(settings.token_issuer, settings.audiences, jwks_over_https(settings.jwks_url)),
+            sockets or WebSocketConnections(websocket_management_client(settings, settings.region, emulated)),
+            gone=ConnectionGone,
+            invalid_token=InvalidToken,
+        )
+    )
+
+
+def realtime_events_services(
+    settings: RealtimeEventsSettings, clients: AwsClients | None = None, *, sockets: Sockets | None = None
+) -> RealtimeEventsServices:
+    """functions/realtime_events; ``sockets``: instead of the management API (tests)."""
+    from .adapters.translation.base import ProviderUnavailable
+    from .adapters.websocket import ConnectionGone, WebSocketConnections
+    from .api.events import WireEvents
+    from .data.realtime_repository import ConnectionRepository, EventFeedRepository
+    from .services.realtime import LiveEventService
+    from .services.translation import TranslationService
+
+    clients = clients or AwsClients(settings)
+    realtime_connection = _realtime_connection(settings, settings.realtime_table_name)
+    threads = ThreadRepository(clients.connection)
+    emulated = settings.aws_endpoint_url is not None
+    return RealtimeEventsServices(
+        live=LiveEventService(
+            threads=threads,
+            directory=DirectoryRepository(clients.connection),
+            feed=EventFeedRepository(realtime_connection),
+            connections=ConnectionRepository(realtime_connection),
+            sockets=sockets or WebSocketConnections(websocket_management_client(settings, settings.region, emulated)),
+            presenter=WireEvents(
+                f"{settings.public_web_url.rstrip('/')}/messaging/message-attachments/",
+                str(settings.default_avatar_url),
+            ),
+            gone=ConnectionGone,
+            translate=TranslationService(threads, _translation_router(settings, clients)).auto_translate,
+            translation_unavailable=ProviderUnavailable,
+        )
+    )
+
+
 def push_applications(settings: PushSettings) -> dict[Platform, str]:
     """The configured SNS platform applications (none: push is off)."""
     configured = {
@@ -262,7 +383,7 @@ def push_applications(settings: PushSettings) -> dict[Platform, str]:
 def _attachment_service(settings: AttachmentSettings, clients: AwsClients) -> AttachmentService:
     return AttachmentService(
         AttachmentRepository(),
-        AttachmentFiles(clients.s3, settings.attachments_bucket, settings.presigned_url_seconds),
+        AttachmentFiles(_lazy(lambda: clients.s3), settings.attachments_bucket, settings.presigned_url_seconds),
         max_bytes=settings.attachment_max_bytes,
         ttl=timedelta(hours=settings.attachment_ttl_hours),
     )

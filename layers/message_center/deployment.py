@@ -43,12 +43,23 @@ class Env:
     TRANSLATION_MARGIN_MS: Final = "TRANSLATION_MARGIN_MS"
     INBOUND_MAIL_BUCKET: Final = "INBOUND_MAIL_BUCKET"
     INBOUND_MAIL_PREFIX: Final = "INBOUND_MAIL_PREFIX"
+    # Real time (issue #12): the connections/event-feed table, the WebSocket API's management
+    # endpoint, and what an access token offered on $connect must match (like the JWT authorizer).
+    REALTIME_TABLE_NAME: Final = "REALTIME_TABLE_NAME"
+    WEBSOCKET_MANAGEMENT_URL: Final = "WEBSOCKET_MANAGEMENT_URL"
+    TOKEN_ISSUER: Final = "TOKEN_ISSUER"  # noqa: S105 - a variable name
+    TOKEN_AUDIENCES: Final = "TOKEN_AUDIENCES"  # noqa: S105 - a variable name
+    TOKEN_JWKS_URL: Final = "TOKEN_JWKS_URL"  # noqa: S105 - a variable name
     # Set by the stack on every function (Powertools reads them itself: Logger() and Tracer() name
     # no service, Logger() no level). No POWERTOOLS_METRICS_NAMESPACE: every Metrics and
     # single_metric names METRICS_NAMESPACE itself, so nothing would read it.
     POWERTOOLS_SERVICE_NAME: Final = "POWERTOOLS_SERVICE_NAME"
     POWERTOOLS_LOG_LEVEL: Final = "POWERTOOLS_LOG_LEVEL"
 
+
+# What X-Ray instruments in every function: the AWS SDK alone (boto3 and pynamodb both call through
+# botocore). The HTTP translation providers add requests when they are configured.
+TRACED_MODULES: Final = ("botocore",)
 
 # Environment every function gets from the stack for Powertools (not read by the settings models).
 POWERTOOLS_ENVIRONMENT: Final = {
@@ -90,6 +101,16 @@ INBOUND_MAIL_FUNCTION: Final = FunctionSpec(
 )
 
 
+# Real time: the WebSocket routes ($connect/$disconnect/$default) and the stream → live events
+# function (a sibling of the stream function, with its own event source mapping).
+REALTIME_FUNCTION: Final = FunctionSpec(
+    package="realtime", name="message-center-realtime", memory_mb=512, timeout_seconds=10
+)
+REALTIME_EVENTS_FUNCTION: Final = FunctionSpec(
+    package="realtime_events", name="message-center-realtime-events", memory_mb=512, timeout_seconds=30
+)
+
+
 # Partition key prefix of a message copy (``MBOX#<userId>#<threadId>``, see data/keys.py).
 MESSAGE_COPY_PK_PREFIX: Final = "MBOX#"
 
@@ -121,6 +142,67 @@ class StreamSource:
 
 
 STREAM_SOURCE: Final = StreamSource()
+
+# Sort key prefix of an inbox entry (``USER#<userId>`` / ``INBOX#<threadId>``, see data/items.py).
+INBOX_ENTRY_SK_PREFIX: Final = "INBOX#"
+
+
+@dataclass(frozen=True)
+class RealtimeSource:
+    """The table stream → live events function mapping: same batching and retries as the
+    notification stream, with its own filter (what users see change live) and dead-letter queue.
+
+    Lambda ORs the filters: a message copy inserted (new message) or removed (deleted for its
+    owner), and an inbox entry modified (read/unread, read receipts).
+    """
+
+    batch_size: int = 25
+    max_batching_window_seconds: int = 1
+    retry_attempts: int = 5
+    max_record_age_seconds: int = 6 * 3600
+    parallelization_factor: int = 1
+    message_copy_pk_prefix: str = MESSAGE_COPY_PK_PREFIX
+    inbox_entry_sk_prefix: str = INBOX_ENTRY_SK_PREFIX
+
+    @property
+    def filter_patterns(self) -> tuple[dict[str, Any], ...]:
+        return (
+            {
+                "eventName": ["INSERT", "REMOVE"],
+                "dynamodb": {"Keys": {"pk": {"S": [{"prefix": self.message_copy_pk_prefix}]}}},
+            },
+            {
+                "eventName": ["MODIFY"],
+                "dynamodb": {"Keys": {"sk": {"S": [{"prefix": self.inbox_entry_sk_prefix}]}}},
+            },
+        )
+
+
+REALTIME_SOURCE: Final = RealtimeSource()
+
+
+@dataclass(frozen=True)
+class RealtimeLimits:
+    """Facts of the WebSocket channel and the event feed shared by infra, functions and the
+    local runtime."""
+
+    # API Gateway closes a WebSocket connection after 2 hours: its record expires with it.
+    connection_ttl_seconds: int = 2 * 3600
+    # Feed entries are kept at least this long (DynamoDB TTL deletes them some time after).
+    event_retention_hours: int = 48
+    # Without a cursor, the feed starts this far back.
+    feed_window_hours: int = 24
+    # The feed serves only events older than this: an event id is taken just before its write
+    # commits, so a reader never skips one that commits a moment after a newer one.
+    feed_settle_seconds: float = 1.0
+    # The subprotocol the browser offers next to its token, and the server answers with.
+    subprotocol: str = "message-center.v1"
+    # WebSocket API stage throttling (per account and region, shared by all clients).
+    throttle_rate_limit: int = 50
+    throttle_burst_limit: int = 100
+
+
+REALTIME: Final = RealtimeLimits()
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,8 @@ class ApiSettings(FunctionSettings, AttachmentSettings, TranslationSettings, Pus
         validation_alias=Env.DEFAULT_AVATAR_URL,
     )
     translation_daily_characters: int = Field(default=20_000, ge=100, validation_alias=Env.TRANSLATION_DAILY_CHARACTERS)
+    # The event feed (GET /messaging/events) is read from the real-time table.
+    realtime_table_name: str = Field(validation_alias=Env.REALTIME_TABLE_NAME)
 
 
 class StreamSettings(FunctionSettings, TranslationSettings, PushSettings, ReplyAddressSettings):
@@ -111,6 +113,46 @@ class DirectorySettings(FunctionSettings):
     """The directory loader (a command, not a function): the table and the Cognito user pool."""
 
     user_pool_id: str = Field(validation_alias=Env.USER_POOL_ID)
+
+
+class RealtimeChannelSettings(BaseSettings):
+    """The connections/event-feed table and the WebSocket API's management endpoint
+    (``https://<api-id>.execute-api.<region>.amazonaws.com/<stage>``; locally the runtime's)."""
+
+    realtime_table_name: str = Field(validation_alias=Env.REALTIME_TABLE_NAME)
+    websocket_management_url: str = Field(validation_alias=Env.WEBSOCKET_MANAGEMENT_URL)
+
+
+class RealtimeSettings(FunctionSettings, RealtimeChannelSettings):
+    """functions/realtime: the WebSocket API's $connect, $disconnect and $default routes.
+
+    The token offered on $connect is checked like the HTTP API's JWT authorizer: RS256 signature
+    with the issuer's JWKS, ``iss``, ``client_id``/``aud`` among the audiences, expiry."""
+
+    token_issuer: str = Field(validation_alias=Env.TOKEN_ISSUER)
+    # Comma-separated app client ids.
+    token_audiences: str = Field(validation_alias=Env.TOKEN_AUDIENCES)
+    # Default: the issuer's ``/.well-known/jwks.json`` (Cognito's); locally the emulator's.
+    token_jwks_url: str | None = Field(default=None, validation_alias=Env.TOKEN_JWKS_URL)
+
+    @property
+    def audiences(self) -> tuple[str, ...]:
+        return tuple(part.strip() for part in self.token_audiences.split(",") if part.strip())
+
+    @property
+    def jwks_url(self) -> str:
+        return self.token_jwks_url or f"{self.token_issuer.rstrip('/')}/.well-known/jwks.json"
+
+
+class RealtimeEventsSettings(FunctionSettings, RealtimeChannelSettings, TranslationSettings):
+    """functions/realtime_events: stream records → event feed entries and WebSocket messages."""
+
+    # The messages in events link their attachments under the API as the web client reaches it.
+    public_web_url: str = Field(validation_alias=Env.PUBLIC_WEB_URL)
+    default_avatar_url: HttpUrl = Field(
+        default=HttpUrl("https://assets.message-center.example/avatars/default.png"),
+        validation_alias=Env.DEFAULT_AVATAR_URL,
+    )
 
 
 class ConfigurationError(RuntimeError):

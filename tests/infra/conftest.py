@@ -68,6 +68,18 @@ def table(template: Template) -> Resource:
 
 
 @pytest.fixture(scope="session")
+def realtime_table(template: Template) -> Resource:
+    """The connections and event-feed table of the live channel."""
+    tables = {
+        logical_id: definition
+        for logical_id, definition in template.find_resources("AWS::DynamoDB::Table").items()
+        if logical_id.startswith("RealtimeConnectionsTable")
+    }
+    assert len(tables) == 1, sorted(tables)
+    return next(iter(tables.items()))
+
+
+@pytest.fixture(scope="session")
 def user_pool(template: Template) -> Resource:
     return _single(template, "AWS::Cognito::UserPool")
 

@@ -46,7 +46,8 @@ def test_each_contract_route_is_one_http_api_route(template: Template) -> None:
     expected = sorted(route.route_key for route in ROUTES)
 
     # When listing the synthesized HTTP API routes
-    routes = template.find_resources("AWS::ApiGatewayV2::Route")
+    (http_api_id,) = template.find_resources("AWS::ApiGatewayV2::Api", {"Properties": {"ProtocolType": "HTTP"}})
+    routes = template.find_resources("AWS::ApiGatewayV2::Route", {"Properties": {"ApiId": {"Ref": http_api_id}}})
 
     # Then there is exactly one route per contract entry and nothing else (no $default catch-all)
     assert sorted(route["Properties"]["RouteKey"] for route in routes.values()) == expected
@@ -127,17 +128,19 @@ def test_api_function_environment(
     user_pool: Resource,
     attachments_bucket: Resource,
     mail_token_secret: Resource,
+    realtime_table: Resource,
 ) -> None:
     # Given / When the synthesized API function's environment
     variables = api_function[1]["Properties"]["Environment"]["Variables"]
 
-    # Then it names the table, bucket, translation providers and the Powertools settings (no push
+    # Then it names the tables (the event feed too), bucket, translation providers and Powertools settings (no push
     # or provider-key variables: neither is configured by default; nothing the API does not read)
     assert variables == {
         "TABLE_NAME": {"Ref": table[0]},
         "DEFAULT_AVATAR_URL": constants.DEFAULT_AVATAR_URL,
         "ATTACHMENTS_BUCKET": {"Ref": attachments_bucket[0]},
         "TRANSLATION_PROVIDERS": "amazon",
+        "REALTIME_TABLE_NAME": {"Ref": realtime_table[0]},
         "POWERTOOLS_SERVICE_NAME": "message-center",
         "POWERTOOLS_LOG_LEVEL": "INFO",
     }
@@ -172,15 +175,20 @@ def test_api_function_uses_the_shared_layer_built_for_its_runtime(template: Temp
 
 
 def test_api_role_may_use_the_table_and_its_indexes_but_never_scan(
-    template: Template, api_function: Resource, table: Resource
+    template: Template, api_function: Resource, table: Resource, realtime_table: Resource
 ) -> None:
     # Given every policy statement attached to the API function's role
     statements = _role_statements(template, api_function)
     actions = {action for statement in statements for action in _as_list(statement["Action"])}
 
-    # When picking the DynamoDB statement
-    (table_statement,) = [s for s in statements if any(a.startswith("dynamodb:") for a in _as_list(s["Action"]))]
+    # When picking the DynamoDB statements
     table_arn = {"Fn::GetAtt": [table[0], "Arn"]}
+    dynamodb = [s for s in statements if any(a.startswith("dynamodb:") for a in _as_list(s["Action"]))]
+    (table_statement,) = [s for s in dynamodb if table_arn in s["Resource"]]
+    # (the event feed is only queried)
+    (feed_statement,) = [s for s in dynamodb if s is not table_statement]
+    assert feed_statement["Action"] == "dynamodb:Query"
+    assert {"Fn::GetAtt": [realtime_table[0], "Arn"]} in feed_statement["Resource"]
 
     # Then it grants exactly the request-path actions, on the table and its indexes only
     assert set(table_statement["Action"]) == EXPECTED_TABLE_ACTIONS
@@ -206,7 +214,7 @@ def test_api_role_has_no_managed_policies(template: Template, api_function: Reso
 
 def test_default_stage_logs_access_and_throttles(template: Template) -> None:
     # Given / When the synthesized stage
-    stages = template.find_resources("AWS::ApiGatewayV2::Stage")
+    stages = template.find_resources("AWS::ApiGatewayV2::Stage", {"Properties": {"StageName": "$default"}})
     assert len(stages) == 1
     props = next(iter(stages.values()))["Properties"]
     log_settings = props["AccessLogSettings"]
@@ -277,7 +285,7 @@ def test_an_incomplete_or_insecure_issuer_fails_synth(
 
 def test_by_default_the_api_allows_no_other_browser_origin(template: Template) -> None:
     # Given / When the synthesized HTTP API
-    (api,) = template.find_resources("AWS::ApiGatewayV2::Api").values()
+    (api,) = template.find_resources("AWS::ApiGatewayV2::Api", {"Properties": {"ProtocolType": "HTTP"}}).values()
 
     # Then it has no CORS configuration: no origin may read its answers from a browser (the web
     # client calls it through its own distribution, same origin)
@@ -291,7 +299,11 @@ def test_browser_origins_from_context_may_call_the_api(synth_stack: Callable[...
     )
 
     # When synthesizing the HTTP API
-    (api,) = Template.from_stack(stack).find_resources("AWS::ApiGatewayV2::Api").values()
+    (api,) = (
+        Template.from_stack(stack)
+        .find_resources("AWS::ApiGatewayV2::Api", {"Properties": {"ProtocolType": "HTTP"}})
+        .values()
+    )
 
     # Then exactly those origins may send the token and a JSON body, with every method of the
     # routes, and read the replay and location headers

@@ -16,7 +16,11 @@ from message_center.settings import (
     ApiSettings,
     FunctionSettings,
     InboundMailSettings,
+    PushSettings,
+    RealtimeEventsSettings,
+    RealtimeSettings,
     StreamSettings,
+    TranslationSettings,
     environment_names,
 )
 
@@ -33,6 +37,8 @@ FUNCTIONS: tuple[tuple[deployment.FunctionSpec, type[FunctionSettings]], ...] = 
     (deployment.API_FUNCTION, ApiSettings),
     (deployment.STREAM_FUNCTION, StreamSettings),
     (deployment.INBOUND_MAIL_FUNCTION, InboundMailSettings),
+    (deployment.REALTIME_FUNCTION, RealtimeSettings),
+    (deployment.REALTIME_EVENTS_FUNCTION, RealtimeEventsSettings),
 )
 SECRETS = "arn:aws:secretsmanager:eu-central-1:123456789012:secret"
 PUSH_AND_KEYS = {
@@ -74,8 +80,10 @@ def test_optional_settings_set_by_context_are_read_too(
     # When / Then each function still sets only variables its settings read
     variables = set(_variables(template, spec))
     assert variables <= environment_names(model) | set(deployment.POWERTOOLS_ENVIRONMENT)
-    if model is not InboundMailSettings:  # the API and the stream function route translations and push
-        assert {Env.PUSH_APNS_APPLICATION_ARN, Env.GOOGLE_TRANSLATE_SECRET_ARN, Env.DEEPL_SECRET_ARN} <= variables
+    if issubclass(model, PushSettings):  # the API and the stream function push
+        assert Env.PUSH_APNS_APPLICATION_ARN in variables
+    if issubclass(model, TranslationSettings):  # ... and, with the live events function, translate
+        assert {Env.GOOGLE_TRANSLATE_SECRET_ARN, Env.DEEPL_SECRET_ARN} <= variables
 
 
 def test_infra_and_the_local_runtime_read_the_same_deployment_facts(template: Template) -> None:
@@ -84,7 +92,10 @@ def test_infra_and_the_local_runtime_read_the_same_deployment_facts(template: Te
     assert stream_poller.SOURCE is deployment.STREAM_SOURCE
     assert (deployment.STREAM_SOURCE.filter_pattern,) == stream_poller.FILTER_PATTERNS
     # and the template's event source mapping is built from it
-    (mapping,) = template.find_resources("AWS::Lambda::EventSourceMapping").values()
+    stream_function_id = function_with_handler(template, deployment.STREAM_FUNCTION.handler)[0]
+    (mapping,) = template.find_resources(
+        "AWS::Lambda::EventSourceMapping", {"Properties": {"FunctionName": {"Ref": stream_function_id}}}
+    ).values()
     properties = mapping["Properties"]
     assert properties["BatchSize"] == deployment.STREAM_SOURCE.batch_size
     assert properties["MaximumRetryAttempts"] == deployment.STREAM_SOURCE.retry_attempts

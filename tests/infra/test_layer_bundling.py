@@ -9,11 +9,27 @@ from typing import Any
 import pytest
 from aws_cdk import App, DockerImage, Stack
 from aws_cdk import aws_lambda as lambda_
+from message_center.domain import language_model
 
 from infra import layer_bundling
-from infra.layer_bundling import LocalLayerBundler, layer_code, pip_install_command, read_runtime_dependencies
+from infra.layer_bundling import (
+    BytecodeCompilerNotFoundError,
+    LocalFunctionBundler,
+    LocalLayerBundler,
+    find_python,
+    layer_code,
+    pip_install_command,
+    read_runtime_dependencies,
+)
+from tests.support.language_model import write_tiny_model
 
 REQUIREMENTS = ["pydantic>=2.7,<3", "aws-lambda-powertools[tracer]>=3.20,<4"]
+# PEP 552: the flags word of a .pyc; 0b01 is hash-based, 0b10 would make Python check the source.
+UNCHECKED_HASH = 0b01
+
+
+def _pyc_flags(path: Path) -> int:
+    return int.from_bytes(path.read_bytes()[4:8], "little")
 
 
 @pytest.fixture
@@ -31,12 +47,20 @@ def shared_package(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def pip_calls(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
-    """Replace pip with a fake that records its argv and installs one marker module."""
+    """Replace pip with a fake that records its argv and installs one marker module (the bytecode
+    compiler and the interpreter look-up run for real)."""
     calls: list[list[str]] = []
+    real_run = subprocess.run
 
-    def fake_run(command: list[str], **_kwargs: Any) -> subprocess.CompletedProcess[str]:
+    def fake_run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+        if command[1:4] != ["-m", "pip", "install"]:
+            return real_run(command, **kwargs)
         calls.append(command)
         target = Path(command[command.index("--target") + 1])
+        if "--no-deps" in command:  # py3langid alone, for its model
+            (target / "py3langid" / "data").mkdir(parents=True)
+            write_tiny_model(target / "py3langid" / "data" / "model.npz.xz", ["pl", "en"])
+            return subprocess.CompletedProcess(command, 0)
         (target / "fake_dependency").mkdir(parents=True)
         (target / "fake_dependency" / "__init__.py").write_text("")
         return subprocess.CompletedProcess(command, 0)
@@ -76,7 +100,8 @@ def test_pip_command_installs_wheels_for_the_lambda_platform(tmp_path: Path) -> 
     # When building the pip command
     command = pip_install_command(REQUIREMENTS, target, platform="manylinux2014_aarch64", python_version="3.12")
 
-    # Then pip of this interpreter fetches only CPython 3.12 ARM64 wheels into the folder, no bytecode
+    # Then pip of this interpreter fetches only CPython 3.12 ARM64 wheels into the folder, and
+    # compiles nothing (the host interpreter's bytecode would be of the wrong version)
     assert command[:4] == [sys.executable, "-m", "pip", "install"]
     pairs = dict(itertools.pairwise(command))
     assert pairs["--target"] == str(target)
@@ -98,7 +123,8 @@ def test_try_bundle_installs_dependencies_and_copies_the_package(
     # When the bundler runs
     bundled = _bundler(shared_package).try_bundle(str(output), image=DockerImage.from_registry("never-pulled"))
 
-    # Then pip installed into python/ and the package sits beside its dependencies, without bytecode
+    # Then pip installed into python/ and the package sits beside its dependencies, with bytecode
+    # of Python 3.12 only (the local 3.11 leftovers are gone)
     site_packages = output / "python"
     assert bundled is True
     assert pip_calls == [
@@ -107,8 +133,12 @@ def test_try_bundle_installs_dependencies_and_copies_the_package(
     copied = sorted(str(p.relative_to(site_packages)) for p in site_packages.rglob("*") if p.is_file())
     assert copied == [
         "fake_dependency/__init__.py",
+        "fake_dependency/__pycache__/__init__.cpython-312.pyc",
         "shared_pkg/__init__.py",
+        "shared_pkg/__pycache__/__init__.cpython-312.pyc",
         "shared_pkg/domain/__init__.py",
+        "shared_pkg/domain/__pycache__/__init__.cpython-312.pyc",
+        "shared_pkg/domain/__pycache__/rules.cpython-312.pyc",
         "shared_pkg/domain/rules.py",
     ]
 
@@ -141,11 +171,15 @@ def test_cdk_bundles_the_layer_locally_instead_of_in_docker(
     (staged,) = (tmp_path / "cdk.out").glob("asset.*")
     assert (staged / "python" / "shared_pkg" / "domain" / "rules.py").is_file()
     assert (staged / "python" / "fake_dependency" / "__init__.py").is_file()
+    # and the shared package ships bytecode of the runtime's version, valid without checking the source
+    bytecode = staged / "python" / "shared_pkg" / "domain" / "__pycache__" / "rules.cpython-312.pyc"
+    assert _pyc_flags(bytecode) == UNCHECKED_HASH
 
 
 # Distributions only the local runtime (or the tests) use: the SMTP server stand-in, the AWS
 # emulator and the JWT check of the local gateway, with what they alone pull in.
-LOCAL_ONLY = {"aiosmtpd", "atpublic", "moto", "flask", "flask-cors", "werkzeug", "pyjwt", "pytest", "aws-cdk-lib"}
+# (PyJWT is not among them: the WebSocket $connect handler verifies access tokens with it.)
+LOCAL_ONLY = {"aiosmtpd", "atpublic", "moto", "flask", "flask-cors", "werkzeug", "pytest", "aws-cdk-lib"}
 
 
 def _requirement_closure(requirements: list[str]) -> dict[str, set[str]]:
@@ -195,4 +229,75 @@ def test_the_layer_ships_no_local_only_package() -> None:
     assert {"aws-lambda-powertools", "pynamodb", "pydantic", "pillow", "nh3"} <= distributions
     assert {"aws_lambda_powertools", "pynamodb", "pydantic", "PIL"} <= top_level
     assert not distributions & LOCAL_ONLY, f"local-only packages in the layer: {distributions & LOCAL_ONLY}"
-    assert not top_level & {"aiosmtpd", "moto", "flask", "werkzeug", "jwt", "public"}
+    assert not top_level & {"aiosmtpd", "moto", "flask", "werkzeug", "public"}
+
+
+def test_function_code_ships_its_package_compiled_for_the_runtime(tmp_path: Path) -> None:
+    # Given functions/ with two handler packages and bytecode a local test run left behind
+    functions = tmp_path / "functions"
+    for package in ("api", "stream"):
+        (functions / package / "__pycache__").mkdir(parents=True)
+        (functions / package / "__init__.py").write_text("")
+        (functions / package / "handler.py").write_text("def lambda_handler(event, context):\n    return event\n")
+        (functions / package / "__pycache__" / "handler.cpython-311.pyc").write_bytes(b"\x00")
+    (functions / "__init__.py").write_text("")
+    output = tmp_path / "asset"
+    output.mkdir()
+
+    # When the api function's code is bundled
+    bundler = LocalFunctionBundler(functions_dir=functions, package="api", python_version="3.12")
+    bundler.try_bundle(str(output), image=DockerImage.from_registry("never-pulled"))
+
+    # Then the asset holds api alone, with unchecked-hash bytecode of Python 3.12 and none of the host's
+    files = sorted(str(p.relative_to(output)) for p in output.rglob("*") if p.is_file())
+    assert files == [
+        "__init__.py",
+        "__pycache__/__init__.cpython-312.pyc",
+        "api/__init__.py",
+        "api/__pycache__/__init__.cpython-312.pyc",
+        "api/__pycache__/handler.cpython-312.pyc",
+        "api/handler.py",
+    ]
+    assert _pyc_flags(output / "api" / "__pycache__" / "handler.cpython-312.pyc") == UNCHECKED_HASH
+
+
+def test_a_machine_without_the_runtime_python_cannot_build_the_layer(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a machine with no Python 3.99 on PATH or in pyenv
+    monkeypatch.setenv("PYENV_ROOT", "/nonexistent")
+
+    # When the bundler looks for the interpreter to compile with
+    with pytest.raises(BytecodeCompilerNotFoundError) as raised:
+        find_python("3.99")
+
+    # Then synth stops with a message saying what to install
+    assert "python3.99" in str(raised.value)
+
+
+def test_the_layer_ships_py3langids_model_prepared_without_py3langid_or_numpy(
+    tmp_path: Path, shared_package: Path, pip_calls: list[list[str]]
+) -> None:
+    # Given runtime dependencies that include py3langid (whose own scorer needs numpy)
+    bundler = LocalLayerBundler(
+        package_dir=shared_package,
+        requirements=["pydantic>=2.7,<3", "py3langid>=0.4,<0.5"],
+        platform="manylinux2014_aarch64",
+        python_version="3.12",
+    )
+    output = tmp_path / "asset"
+    output.mkdir()
+
+    # When the layer is bundled
+    bundler.try_bundle(str(output), image=DockerImage.from_registry("never-pulled"))
+
+    # Then the dependencies are installed without py3langid, py3langid alone (no numpy) elsewhere,
+    # and only its model ships, prepared, in the shared package
+    site_packages = output / "python"
+    installed, model_only = pip_calls
+    assert installed[-1] == "pydantic>=2.7,<3"
+    assert Path(installed[installed.index("--target") + 1]) == site_packages
+    assert "--no-deps" in model_only
+    assert model_only[-1] == "py3langid>=0.4,<0.5"
+    assert Path(model_only[model_only.index("--target") + 1]) != site_packages
+    prepared = site_packages / "shared_pkg" / "domain" / "language_model.bin"
+    assert language_model.load_prepared(prepared).classify("aaa")[0] == "pl"
+    assert not (site_packages / "py3langid").exists()

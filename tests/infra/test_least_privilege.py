@@ -51,6 +51,11 @@ ADAPTER_CALLS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "adapters/translation/amazon.py": {
         "translate_text": ("translate:TranslateText", "comprehend:DetectDominantLanguage"),
     },
+    # The real-time functions send to and close WebSocket connections through the management API.
+    "adapters/websocket.py": {
+        "post_to_connection": ("execute-api:ManageConnections",),
+        "delete_connection": ("execute-api:ManageConnections",),
+    },
     # Run by `message-center directory load` with the operator's credentials, never by a function.
     "adapters/cognito.py": {
         "admin_get_user": ("cognito-idp:AdminGetUser",),
@@ -103,11 +108,13 @@ def expected_actions(function: str, *, secrets: bool) -> set[str]:
         "api": _adapter_actions("adapters/attachment_files.py", "adapters/push.py") | translation,
         "stream": _adapter_actions("adapters/mailer.py", "adapters/push.py") | translation | set(IDEMPOTENCY_ACTIONS),
         "inbound_mail": _adapter_actions("adapters/attachment_files.py", "adapters/raw_mail.py"),
+        "realtime": _adapter_actions("adapters/websocket.py"),
+        "realtime_events": _adapter_actions("adapters/websocket.py") | translation,
     }[function] | set(TABLE_ACTIONS)
     if secrets:
         code |= set(SECRET_ACTIONS)
     service = set(LAMBDA_SERVICE_ACTIONS)
-    if function == "stream":
+    if function in ("stream", "realtime_events"):
         service |= STREAM_SOURCE_ACTIONS | ON_FAILURE_QUEUE_ACTIONS
     if function == "inbound_mail":
         service |= ON_FAILURE_QUEUE_ACTIONS
@@ -124,8 +131,11 @@ def _calls_on(tree: ast.AST, receiver: Callable[[ast.expr], bool]) -> set[str]:
 
 
 def _is_client(expr: ast.expr) -> bool:
-    """``self._client`` (how every adapter holds its boto3 client)."""
-    return isinstance(expr, ast.Attribute) and expr.attr == "_client"
+    """``self._client`` (how every adapter holds its boto3 client), or ``self._<x>_client(...)``
+    (a client built for one request, e.g. with the timeouts a translation deadline allows)."""
+    if isinstance(expr, ast.Call):
+        expr = expr.func
+    return isinstance(expr, ast.Attribute) and expr.attr.startswith("_") and expr.attr.endswith("_client")
 
 
 def _modules(folder: Path) -> Iterable[Path]:
@@ -201,7 +211,10 @@ CONFIGURED = {
 }
 # Which functions read a secret: the stream function always (the reply-token key), the API only
 # for a configured Google or DeepL key, the inbound function always (it verifies reply addresses).
-FUNCTIONS = ("api", "stream", "inbound_mail")
+FUNCTIONS = ("api", "stream", "inbound_mail", "realtime", "realtime_events")
+# The functions that read a secret in the default deployment (the API and the real-time functions
+# only when a Google or DeepL key is configured).
+READS_A_SECRET_BY_DEFAULT = ("stream", "inbound_mail")
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
@@ -210,7 +223,7 @@ def test_by_default_no_role_grants_an_action_its_code_never_calls(template: Temp
     granted = _granted(template, f"{function}.handler.lambda_handler")
 
     # When comparing with what the function's code calls
-    extra = granted - expected_actions(function, secrets=function != "api")
+    extra = granted - expected_actions(function, secrets=function in READS_A_SECRET_BY_DEFAULT)
 
     # Then nothing is granted beyond it (no ses:SendEmail, no TransactWriteItems, no secret the API never reads)
     assert extra == set()

@@ -7,15 +7,16 @@ import copy
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
-from aws_cdk import App
+from aws_cdk import DockerImage
 from aws_cdk.assertions import Template
 from cdk_nag import AwsSolutionsChecks
 from message_center.data import mappers
 
 from infra import constants
+from infra.layer_bundling import LocalFunctionBundler
 from infra.notifications_construct import endpoint_arn_pattern, push_applications_from_context
 from infra.stack import MessageCenterStack
 from local_runtime import stream_poller
@@ -118,7 +119,12 @@ def _matches(pattern: Any, value: Any) -> bool:
 
 @pytest.fixture(scope="session")
 def event_source_mapping(template: Template) -> Resource:
-    return _single(template, "AWS::Lambda::EventSourceMapping")
+    stream_function_id = function_with_handler(template, "stream.handler.lambda_handler")[0]
+    mappings = template.find_resources(
+        "AWS::Lambda::EventSourceMapping", {"Properties": {"FunctionName": {"Ref": stream_function_id}}}
+    )
+    assert len(mappings) == 1
+    return next(iter(mappings.items()))
 
 
 @pytest.fixture(scope="session")
@@ -403,25 +409,33 @@ def test_both_functions_share_one_layer(template: Template, stream_function: Res
 
 
 def test_each_function_asset_holds_only_its_own_package(
-    synth_stack: Callable[..., MessageCenterStack],
+    synth_stack: Callable[..., MessageCenterStack], tmp_path: Path
 ) -> None:
     # Given the handler packages under functions/ and a synth that records where assets are staged
     packages = {entry.name for entry in constants.FUNCTIONS_DIR.iterdir() if (entry / "handler.py").is_file()}
     assert {"api", "stream", "inbound_mail"} <= packages
     stack = synth_stack(**{"aws:cdk:enable-asset-metadata": True})
     template = Template.from_stack(stack)
-    outdir = Path(cast(App, stack.node.root).outdir)
 
     for package in ("api", "stream", "inbound_mail"):
-        # When listing the staged code of the function running that package
-        function = function_with_handler(template, f"{package}.handler.lambda_handler")
-        staged = outdir / function[1]["Metadata"]["aws:asset:path"]
-        top_level = {entry.name for entry in staged.iterdir() if entry.is_dir()}
+        # When the code of the function running that package is bundled as synth bundles it (the
+        # shared synth skips bundling, so it is run here)
+        function_with_handler(template, f"{package}.handler.lambda_handler")
+        staged = tmp_path / package
+        staged.mkdir()
+        LocalFunctionBundler(
+            functions_dir=constants.FUNCTIONS_DIR, package=package, python_version=constants.LAYER_PYTHON_VERSION
+        ).try_bundle(str(staged), image=DockerImage.from_registry("never-pulled"))
+        top_level = {entry.name for entry in staged.iterdir() if entry.is_dir()} - {"__pycache__"}
 
-        # Then it holds its own package and no other function's, and no bytecode
+        # Then it holds its own package and no other function's, and only bytecode of the runtime's
+        # Python, one file per module (none of this machine's)
         assert top_level == {package}, package
         assert (staged / package / "handler.py").is_file(), package
-        assert not list(staged.rglob("*.pyc")), package
+        modules = sorted(path.stem for path in staged.rglob("*.py"))
+        bytecode = sorted(path.name.split(".")[0] for path in staged.rglob("*.pyc"))
+        assert bytecode == modules, package
+        assert {path.name.split(".")[1] for path in staged.rglob("*.pyc")} == {"cpython-312"}, package
 
 
 def test_stream_function_environment(
@@ -548,7 +562,9 @@ def test_with_push_context_the_api_registers_devices_of_the_configured_applicati
     grants = _grants(push_template, api, "sns")
 
     # Then it creates endpoints in those applications and manages only their endpoints
-    assert grants == _expect({"sns:CreatePlatformEndpoint"}, APNS_APP, FCM_APP) | _expect(
+    assert grants == _expect(
+        {"sns:CreatePlatformEndpoint", "sns:GetPlatformApplicationAttributes"}, APNS_APP, FCM_APP
+    ) | _expect(
         {"sns:DeleteEndpoint", "sns:SetEndpointAttributes", "sns:GetEndpointAttributes"},
         APNS_ENDPOINTS,
         FCM_ENDPOINTS,

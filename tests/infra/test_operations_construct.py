@@ -15,6 +15,7 @@ from infra.api_construct import ROUTE_THROTTLES
 from infra.operations_construct import ALARM_EMAIL_CONTEXT_KEY, alarm_email_from_context
 from infra.stack import MessageCenterStack
 from infra.waf_construct import RATE_LIMIT_PER_5_MINUTES, WEB_ACL_REGION, WEB_ACL_STACK_NAME
+from local_runtime.cost_model import ALARMS_IN_STACK, WAF_RULES_IN_STACK
 from tests.infra.conftest import REPO_ROOT, Resource
 
 ACCOUNT = "123456789012"
@@ -224,3 +225,16 @@ def test_why_waf_is_on_cloudfront_and_not_on_the_api_is_documented() -> None:
         assert "HTTP API" in text
         assert "us-east-1" in text
         assert "cannot be associated" in text or "cannot take" in text
+
+
+def test_the_cost_model_counts_the_alarms_and_web_acl_rules_the_stack_has(
+    template: Template, deployed_app: Any
+) -> None:
+    # Given the stack's alarms and the web ACL's rules
+    alarms = template.find_resources("AWS::CloudWatch::Alarm")
+    acl_stack = deployed_app.node.find_child(WEB_ACL_STACK_NAME)
+    (web_acl,) = Template.from_stack(acl_stack).find_resources("AWS::WAFv2::WebACL").values()
+
+    # When / Then `message-center cost` prices as many as are deployed
+    assert len(alarms) == ALARMS_IN_STACK
+    assert len(web_acl["Properties"]["Rules"]) == WAF_RULES_IN_STACK

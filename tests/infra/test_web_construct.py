@@ -151,6 +151,8 @@ def test_every_behaviour_sends_security_headers_with_a_strict_csp(
             "'self'",
             "https://cognito-idp.${AWS::Region}.${AWS::URLSuffix}",
             attachments_host,
+            # the live channel (the stack's WebSocket API)
+            "wss://*.execute-api.${AWS::Region}.${AWS::URLSuffix}",
         ]
         assert csp["img-src"][:3] == ["'self'", "data:", attachments_host]
         # and the usual security headers are set, overriding whatever an origin sent
@@ -246,7 +248,7 @@ def test_messaging_paths_go_to_the_http_api_uncached_with_the_callers_token(
     # Given the /messaging/* behaviour
     behaviour = _behaviour(distribution, "/messaging/*")
     origin = _origin(distribution, behaviour)
-    (http_api_id,) = template.find_resources("AWS::ApiGatewayV2::Api")
+    (http_api_id,) = template.find_resources("AWS::ApiGatewayV2::Api", {"Properties": {"ProtocolType": "HTTP"}})
 
     # Then it reaches this stack's HTTP API over HTTPS (TLS 1.2)
     assert _text(origin["DomainName"]) == f"${{{http_api_id}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}"
@@ -275,9 +277,17 @@ def test_the_deployment_publishes_the_site_and_what_it_signs_in_with(
     assert props["Prune"] is True
     assert props["DistributionId"] == {"Ref": distribution[0]}
     assert props["DistributionPaths"] == ["/*"]
-    # and config.json names the user pool, the web client's app client and the region
+    # and config.json names the user pool, the web client's app client, the region and the live channel
     markers = [_text(value) for source in props["SourceMarkers"] for value in source.values()]
-    assert markers == [f'"${{{user_pool[0]}}}"', f'"${{{web_client[0]}}}"', '"${AWS::Region}"']
+    (websocket_api_id,) = template.find_resources(
+        "AWS::ApiGatewayV2::Api", {"Properties": {"ProtocolType": "WEBSOCKET"}}
+    )
+    assert markers == [
+        f'"${{{user_pool[0]}}}"',
+        f'"${{{web_client[0]}}}"',
+        '"${AWS::Region}"',
+        f'"wss://${{{websocket_api_id}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}/live"',
+    ]
 
 
 def test_the_built_app_is_deployed_when_there_is_one_else_a_placeholder(tmp_path: Path) -> None:

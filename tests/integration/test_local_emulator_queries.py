@@ -117,3 +117,80 @@ def test_a_query_looks_only_at_the_items_it_can_return(dynamodb, monkeypatch):
 
     # Then moto lists the partition's 3 messages and the seller's 5 inbox entries, not all 60 items
     assert listed == [3, 5]
+
+
+def _inbox_pages(client: Any) -> list[list[dict[str, Any]]]:
+    """Every owner's inbox, every page, newest first (three to a page)."""
+    inbox = {
+        "IndexName": "inbox",
+        "KeyConditionExpression": "inboxOwner = :owner",
+        "ScanIndexForward": False,
+        "Limit": 3,
+    }
+    owners = (*OWNERS, "buyer-3")
+    return [_pages(client, {**inbox, "ExpressionAttributeValues": {":owner": {"S": owner}}}) for owner in owners]
+
+
+def _writes_of_every_kind(client: Any) -> None:
+    """Items enter, leave and move between inboxes by every write DynamoDB has."""
+    entry = {"inboxOwner": {"S": "buyer-3"}, "inboxActivity": {"S": "2026-04-01T08:00"}}
+    client.put_item(TableName=TABLE, Item={"pk": {"S": "MBOX#buyer-3#thread-9"}, "sk": {"S": "MSG#0100"}, **entry})
+    client.update_item(  # moves an entry from the seller's inbox to buyer-3's
+        TableName=TABLE,
+        Key={"pk": {"S": "MBOX#seller#thread-0"}, "sk": {"S": "MSG#0000"}},
+        UpdateExpression="SET inboxOwner = :owner",
+        ExpressionAttributeValues={":owner": {"S": "buyer-3"}},
+    )
+    client.update_item(  # takes an entry out of every inbox (sparse index)
+        TableName=TABLE,
+        Key={"pk": {"S": "MBOX#seller#thread-5"}, "sk": {"S": "MSG#0012"}},
+        UpdateExpression="REMOVE inboxOwner",
+    )
+    client.delete_item(TableName=TABLE, Key={"pk": {"S": "MBOX#buyer-1#thread-4"}, "sk": {"S": "MSG#0004"}})
+    client.batch_write_item(
+        RequestItems={
+            TABLE: [
+                {"PutRequest": {"Item": {"pk": {"S": "MBOX#buyer-2#thread-8"}, "sk": {"S": "MSG#0200"}, **entry}}},
+                {"DeleteRequest": {"Key": {"pk": {"S": "MBOX#buyer-2#thread-2"}, "sk": {"S": "MSG#0008"}}}},
+            ]
+        }
+    )
+    client.transact_write_items(
+        TransactItems=[
+            {
+                "Put": {
+                    "TableName": TABLE,
+                    "Item": {"pk": {"S": "MBOX#seller#thread-9"}, "sk": {"S": "MSG#0300"}, **entry},
+                }
+            },
+            {"Delete": {"TableName": TABLE, "Key": {"pk": {"S": "MBOX#buyer-2#thread-6"}, "sk": {"S": "MSG#0020"}}}},
+        ]
+    )
+    with pytest.raises(client.exceptions.TransactionCanceledException):  # cancelled: changes nothing
+        client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": TABLE, "Item": {"pk": {"S": "MBOX#x#thread-0"}, "sk": {"S": "MSG#1"}, **entry}}},
+                {
+                    "ConditionCheck": {
+                        "TableName": TABLE,
+                        "Key": {"pk": {"S": "MBOX#nobody#thread-0"}, "sk": {"S": "MSG#0000"}},
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+            ]
+        )
+
+
+def test_index_queries_follow_every_kind_of_write(dynamodb):
+    # Given the fixes applied and the inboxes read once (the index map is made)
+    fixes = DynamoDBFixes()
+    with fixes.applied():
+        _inbox_pages(dynamodb)
+        # When items are put, updated into and out of inboxes, deleted, batch-written and written
+        # in transactions, one of them cancelled
+        _writes_of_every_kind(dynamodb)
+        with_fixes = _inbox_pages(dynamodb)
+    # Then every inbox page is what moto as it is answers for the table as it now is
+    assert fixes.cancelled == 1
+    assert with_fixes == _inbox_pages(dynamodb)
+    assert any(item["pk"]["S"] == "MBOX#seller#thread-0" for page in with_fixes[3] for item in page["Items"])

@@ -129,6 +129,13 @@ class FakeDirectory:
         self.table.users[user_id] = replace(user, preferred_language=language)
         return self.get_user(user_id)
 
+    def set_read_receipts(self, user_id: str, enabled: bool) -> User | None:
+        user = self.table.users.get(user_id)
+        if user is None:
+            return None
+        self.table.users[user_id] = replace(user, read_receipts=enabled)
+        return self.get_user(user_id)
+
 
 class FakeIdempotencyKeys:
     """Claimed keys; a claim past its time reads as gone (its record stays until a send takes it over)."""

@@ -117,7 +117,7 @@ def _bill(**overrides: float):
         "xray_sampling": 0,
         "warm_containers": 0,
     }
-    assumptions = Assumptions(users=1000, messages_per_user=10, **(quiet | overrides))  # type: ignore[arg-type]
+    assumptions = Assumptions(**({"users": 1000, "messages_per_user": 10} | quiet | overrides))  # type: ignore[arg-type]
     return bill(MEASURED, assumptions, PRICES_OF_ONE, MEMORY, region="test-region", anchor=ANCHOR)
 
 
@@ -193,3 +193,22 @@ def test_an_unknown_region_has_no_prices():
 
 def test_the_anchor_is_talkjs_basic():
     assert (TALKJS_BASIC.usd_per_month, TALKJS_BASIC.monthly_active_users) == (279.0, 10_000)
+
+
+def test_what_the_stack_costs_at_rest_does_not_depend_on_traffic():
+    # Given the same stack with 1,000 users and with none
+    busy, idle = _bill(), _bill(messages_per_user=0, alarms=10, waf_rules=2)
+    # Then the web ACL, its rules, the dashboard and the alarms are paid either way
+    # (at $1 per million in this price table: 1 + 2 + 1 + 10 units)
+    assert idle.at_rest == busy.at_rest == pytest.approx(14e-6)
+    assert {line.service for line in idle.lines if line.fixed} == {"WAF", "CloudWatch"}
+    assert "of which at rest" in render(idle, MEASURED)
+
+
+def test_live_events_and_waf_grow_with_messages_and_api_calls():
+    # Given 10,000 messages, each opened once (one measured read call)
+    result = _bill(reads_per_message=1)
+    # Then each message is an event to both sides and each opening two (read change, receipt)
+    assert _line(result, "live events").quantity == (10_000 * 2 + 10_000 * 2) * 2
+    # And WAF inspects every API call that comes through CloudFront
+    assert _line(result, "requests inspected").quantity == _line(result, "HTTP API requests").quantity

@@ -65,7 +65,8 @@ def test_after_message_creates_a_read_entry_for_the_author() -> None:
     # Given Anna has no entry for the thread yet
     # When Anna sends the first message
     change = _anna_entry_after(None, author_id="user-anna")
-    # Then her new entry is read, has no unread messages, and her badge does not change
+    # Then her new entry is read (she has seen it when she wrote), has no unread messages, and
+    # her badge does not change
     assert change.before is None
     assert change.after == InboxEntry(
         owner_id="user-anna",
@@ -78,6 +79,7 @@ def test_after_message_creates_a_read_entry_for_the_author() -> None:
         read=True,
         unread_count=0,
         version=1,
+        last_read_at=T0,
     )
     assert change.badge_delta == 0
 

@@ -20,6 +20,7 @@ API_ENVIRONMENT = {
     Env.REGION: "eu-central-1",
     Env.ATTACHMENTS_BUCKET: "message-center-attachments",
     Env.TRANSLATION_PROVIDERS: "amazon, Google,,deepl",
+    Env.REALTIME_TABLE_NAME: "MessageCenterRealtime",
 }
 
 
@@ -94,6 +95,7 @@ def test_environment_names_are_the_variables_a_model_reads():
         Env.DEFAULT_REGION,
         Env.ATTACHMENTS_BUCKET,
         Env.TRANSLATION_PROVIDERS,
+        Env.REALTIME_TABLE_NAME,
     }
     assert {Env.RELAY_DOMAIN, Env.MAIL_TOKEN_SECRET_ARN, Env.INBOUND_MAIL_BUCKET} <= environment_names(
         InboundMailSettings, required_only=True

@@ -27,11 +27,13 @@ def get_profile() -> Response[ProfileOut]:
 
 @router.patch(
     "/messaging/me",
-    summary="Change my preferred language (pl, en, uk)",
+    summary="Change my preferred language (pl, en, uk) and whether I send read receipts",
     responses=documented({200: "My changed profile"}, HTTPStatus.NOT_FOUND, *BODY, model=ProfileOut),
 )
 def update_profile(body: Annotated[ProfileUpdate, Body()]) -> Response[ProfileOut]:
-    user = services().profile.set_preferred_language(caller_id(router), body.preferred_language)
+    user = services().profile.update(
+        caller_id(router), language=body.preferred_language, read_receipts=body.read_receipts
+    )
     return respond(ProfileOut.from_user(user))
 
 

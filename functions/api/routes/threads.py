@@ -98,7 +98,16 @@ def list_threads(
     responses=documented({200: "The thread"}, HTTPStatus.NOT_FOUND, model=ThreadOut),
 )
 def get_thread(threadId: ThreadId) -> Response[ThreadOut]:
-    return respond(_thread(services().messaging.get_thread(caller_id(router), threadId)))
+    caller = caller_id(router)
+    messaging = services().messaging
+    entry = messaging.get_thread(caller, threadId)
+    return respond(
+        ThreadOut.from_entry(
+            entry,
+            str(services().settings.default_avatar_url),
+            interlocutor_last_read_at=messaging.interlocutor_last_read_at(caller, entry),
+        )
+    )
 
 
 @router.put(

@@ -46,5 +46,8 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/messaging/me"),
     Route("PATCH", "/messaging/me"),
     Route("GET", "/messaging/me/badge"),
+    Route("GET", "/messaging/events"),
     Route("GET", "/openapi.json", authorized=False),
+    # The JSON Schema of the live events (WebSocket messages and feed entries).
+    Route("GET", "/events.schema.json", authorized=False),
 )

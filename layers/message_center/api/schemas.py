@@ -22,6 +22,7 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StringConstraints,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
@@ -127,10 +128,18 @@ class ThreadOut(WireModel):
     last_message_date_time: WireDateTime | None = None
     interlocutor: Interlocutor | None = None
     unread_count: int = Field(description="Extension: messages from the interlocutor not read yet.")
+    interlocutor_last_read_at: WireDateTime | None = Field(
+        default=None,
+        description="Extension (GET /messaging/threads/{threadId}; null in lists and events): when the "
+        "interlocutor last read the thread; null while either side has read receipts off.",
+    )
 
     @classmethod
-    def from_entry(cls, entry: InboxEntry, default_avatar_url: str) -> ThreadOut:
+    def from_entry(
+        cls, entry: InboxEntry, default_avatar_url: str, *, interlocutor_last_read_at: datetime | None = None
+    ) -> ThreadOut:
         return cls(
+            interlocutor_last_read_at=interlocutor_last_read_at,
             id=entry.thread_id,
             read=entry.read,
             last_message_date_time=entry.last_message_at,
@@ -319,6 +328,10 @@ class ProfileOut(WireModel):
     marketplace: Marketplace
     business_account: bool
     unread_threads: int = Field(description="Unread badge: how many of your threads are unread.")
+    read_receipts: bool = Field(
+        default=True,
+        description="Extension: whether you send read receipts (and see your interlocutors'); default true.",
+    )
 
     @classmethod
     def from_user(cls, user: User) -> ProfileOut:
@@ -329,11 +342,23 @@ class ProfileOut(WireModel):
             marketplace=user.marketplace,
             business_account=user.business_account,
             unread_threads=user.unread_threads,
+            read_receipts=user.read_receipts,
         )
 
 
 class ProfileUpdate(InputModel):
-    preferred_language: Language
+    """Name at least one preference; the others stay as they are."""
+
+    preferred_language: Language | None = None
+    read_receipts: StrictBool | None = Field(
+        default=None, description="Extension: send read receipts (and see others'); off hides both."
+    )
+
+    @model_validator(mode="after")
+    def _names_something(self) -> ProfileUpdate:
+        if self.preferred_language is None and self.read_receipts is None:
+            raise ValueError("name preferredLanguage or readReceipts")
+        return self
 
 
 class Badge(WireModel):

@@ -37,6 +37,7 @@ def _to_user(item: UserItem) -> User:
         avatar_url=item.avatar_url,
         unread_threads=max(int(item.unread_threads or 0), 0),
         mail_alias=item.mail_alias,
+        read_receipts=item.read_receipts is not False,
     )
 
 
@@ -119,6 +120,21 @@ class DirectoryRepository:
             item = UserItem(pk, sk)
             item.update(
                 actions=[UserItem.preferred_language.set(language.value), UserItem.updated_at.set(utc_now())],
+                condition=UserItem.pk.exists(),
+            )
+        except UpdateError as error:
+            if error.cause_response_code == CONDITION_FAILED:
+                return None
+            raise
+        return _to_user(item)
+
+    def set_read_receipts(self, user_id: str, enabled: bool) -> User | None:
+        """Turn sending (and seeing) read receipts on or off; None if the user is unknown."""
+        pk, sk = _user_key(user_id)
+        try:
+            item = UserItem(pk, sk)
+            item.update(
+                actions=[UserItem.read_receipts.set(enabled), UserItem.updated_at.set(utc_now())],
                 condition=UserItem.pk.exists(),
             )
         except UpdateError as error:

@@ -82,6 +82,8 @@ class UserItem(_TableItem):
     unread_threads = NumberAttribute(default=0, attr_name="unreadThreads")
     updated_at = UTCDateTimeAttribute(attr_name="updatedAt")
     mail_alias = UnicodeAttribute(null=True, attr_name="mailAlias")
+    # Absent: on (the default).
+    read_receipts = BooleanAttribute(null=True, attr_name="readReceipts")
 
 
 class EmailItem(_TableItem):
@@ -134,6 +136,7 @@ class InboxEntryItem(_TableItem):
     last_author_id = UnicodeAttribute(attr_name="lastAuthorId")
     read = BooleanAttribute()
     unread_count = NumberAttribute(default=0, attr_name="unreadCount")
+    last_read_at = UTCDateTimeAttribute(null=True, attr_name="lastReadAt")
     # Optimistic lock: the badge counter is only correct if read/unread flips are serialised.
     version = NumberAttribute(default=0)
     # Index keys. The owner attributes of the sparse indexes exist only while the condition holds.

@@ -37,6 +37,7 @@ def to_entry(item: InboxEntryItem) -> InboxEntry:
         read=item.read,
         unread_count=int(item.unread_count or 0),
         version=int(item.version or 0),
+        last_read_at=item.last_read_at,
     )
 
 
@@ -54,6 +55,7 @@ def to_entry_item(entry: InboxEntry) -> InboxEntryItem:
         read=entry.read,
         unread_count=entry.unread_count,
         version=entry.version,
+        last_read_at=entry.last_read_at,
         inbox_owner=entry.owner_id,
         inbox_activity=inbox_activity(entry),
         unread_owner=entry.owner_id if unread else None,

@@ -54,17 +54,21 @@ def after_message(
         last_author_id=author_id,
         read=own,
         unread_count=0 if own else base.unread_count + 1,
+        # Writing in a thread means having seen it.
+        last_read_at=sent_at if own else base.last_read_at,
         version=base.version + 1,
     )
     return EntryChange(before=entry, after=after, badge_delta=_badge_delta(entry, after))
 
 
-def after_read_flag(entry: InboxEntry, read: bool) -> EntryChange:
-    """Mark a thread read (clears its unread count) or unread (at least one unread message)."""
+def after_read_flag(entry: InboxEntry, read: bool, at: datetime | None = None) -> EntryChange:
+    """Mark a thread read (clears its unread count; ``at``: when, the read receipt's time) or
+    unread (at least one unread message)."""
     after = replace(
         entry,
         read=read,
         unread_count=0 if read else max(entry.unread_count, 1),
+        last_read_at=at if read and at is not None else entry.last_read_at,
         version=entry.version + 1,
     )
     return EntryChange(before=entry, after=after, badge_delta=_badge_delta(entry, after))

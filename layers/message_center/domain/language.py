@@ -1,9 +1,9 @@
 """The language of a message, detected offline and in-process.
 
-The detector is py3langid, chosen by ``python -m benchmarks.language_detection`` (the README has the
-table): its model ships inside the wheel, so nothing is downloaded at run time. The library is
-imported on the first detection and its model loaded once per process; nothing else in the package
-imports it.
+The detector is py3langid's model, chosen by ``python -m benchmarks.language_detection`` (the README
+has the table): it ships inside the wheel, so nothing is downloaded at run time. It is scored by
+``language_model`` (py3langid's answers without numpy, and loaded in milliseconds from the form the
+layer ships), loaded on the first detection, once per process.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
-    from py3langid.langid import LanguageIdentifier
+    from .language_model import LanguageModel
 
 TARGET_LANGUAGES: Final = ("pl", "en", "uk")
 """The languages a user can translate a message into."""
@@ -85,9 +85,8 @@ def _content(text: str) -> str:
 
 
 @cache
-def _identifier() -> LanguageIdentifier:
-    # Imported here: the import and the model (0.5-1 s, about 90 MB) are paid only by a process
-    # that detects a language, and only once.
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+def _identifier() -> LanguageModel:
+    # Imported here: only a process that detects a language loads the model, and only once.
+    from . import language_model
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    return language_model.load()

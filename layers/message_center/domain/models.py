@@ -49,6 +49,8 @@ class User:
     avatar_url: str | None = None
     unread_threads: int = 0
     mail_alias: str | None = None  # local part of the user's masked relay address
+    # Sends read receipts (and sees the interlocutor's); off: neither.
+    read_receipts: bool = True
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ class InboxEntry:
     read: bool
     unread_count: int
     version: int
+    # When the owner last read the thread (opened it, or wrote in it): the interlocutor's "seen at".
+    last_read_at: datetime | None = None
 
     @property
     def awaiting_reply(self) -> bool:

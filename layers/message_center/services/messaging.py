@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from ..domain import inbox, rules
+from ..domain import inbox, realtime, rules
 from ..domain.errors import (
     ConcurrencyError,
     ConflictError,
@@ -149,12 +149,24 @@ class MessagingService:
     def get_thread(self, caller_id: str, thread_id: str) -> InboxEntry:
         return self._participant_entry(caller_id, thread_id)
 
+    def interlocutor_last_read_at(self, caller_id: str, entry: InboxEntry) -> datetime | None:
+        """When the interlocutor last read the thread ``entry`` is the caller's view of, if both
+        of them share read receipts (an extension field of the thread)."""
+        theirs = self._threads.get_entry(entry.interlocutor_id, entry.thread_id)
+        if theirs is None or theirs.last_read_at is None:
+            return None
+        caller = self._directory.get_user(caller_id)
+        if caller is None or not caller.read_receipts:
+            return None
+        interlocutor = self._directory.get_user(theirs.owner_id)
+        return theirs.last_read_at if realtime.receipts_shared(interlocutor, caller) else None
+
     def mark_read(self, caller_id: str, thread_id: str, read: bool) -> InboxEntry:
         for _ in range(_MAX_ATTEMPTS):
             entry = self._participant_entry(caller_id, thread_id)
             if entry.read == read and (not read or entry.unread_count == 0):
                 return entry
-            change = inbox.after_read_flag(entry, read)
+            change = inbox.after_read_flag(entry, read, at=self._clock())
             try:
                 self._threads.save_entry(change)
             except ConcurrencyError:

@@ -40,6 +40,8 @@ class Directory(Protocol):
 
     def set_preferred_language(self, user_id: str, language: Language) -> User | None: ...
 
+    def set_read_receipts(self, user_id: str, enabled: bool) -> User | None: ...
+
 
 class Threads(Protocol):
     """Threads, inbox entries and message copies; a send is stored all or nothing.

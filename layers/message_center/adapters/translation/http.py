@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any, Final
 
 import requests
@@ -38,6 +39,7 @@ def retrying_session(
         respect_retry_after_header=False,
         raise_on_status=False,
     )
+    _trace_requests()
     session = requests.Session()
     session.mount("https://", HTTPAdapter(max_retries=retry))
     return session
@@ -69,3 +71,14 @@ class PlannedSessions:
         if session is None:
             session = self._sessions[plan.attempts] = retrying_session(attempts=plan.attempts, statuses=self._statuses)
         return session.post(url, timeout=(plan.connect, plan.read), **kwargs)
+
+
+def _trace_requests() -> None:
+    """X-Ray traces the provider's calls (nothing happens where tracing is off). Patched here, when
+    an HTTP provider is configured, rather than by every function at cold start; and only in a
+    process whose function tracer loaded the X-Ray SDK (loading it opens its UDP emitter)."""
+    if "aws_xray_sdk.core" not in sys.modules:
+        return
+    from aws_lambda_powertools import Tracer
+
+    Tracer(auto_patch=False).patch(["requests"])
