@@ -12,7 +12,7 @@ export type Language = Schemas["Language"];
 export type NewMessage = Schemas["NewMessage"];
 export type Translation = Schemas["TranslationOut"];
 
-export const MEDIA_TYPE = "application/vnd.allegro.public.v1+json";
+const MEDIA_TYPE = "application/vnd.allegro.public.v1+json";
 
 /** A refusal of the API (RFC 9457 problem details), or a failure to reach it (status 0). */
 export class ApiError extends Error {

@@ -151,7 +151,7 @@ export function createCacheUpdater(queryClient: QueryClient): CacheUpdater {
         break;
       case "message.deleted":
         removeMessage(event.threadId, event.data.messageId);
-        if (fresh(event.threadId, event.id)) showThread(event.threadId, event.data.thread);
+        if (fresh(event.threadId, event.id)) showThread(event.threadId, event.data.thread ?? null);
         setBadge(event.data.badge, event.id);
         break;
       case "thread.read":

@@ -1,18 +1,17 @@
 // The live events of the Message Center (issue #12): the same JSON arrives on the WebSocket and from
-// the event feed (GET /messaging/events). They have their own schema document next to the OpenAPI
-// one, so their types are written here, in terms of the generated REST types they embed.
-import type { Message, Thread } from "../api/client";
+// the event feed (GET /messaging/events; schema also at /events.schema.json). The envelopes are
+// written here so that `type` narrows them (the generated ones have it optional, with a default);
+// what each carries is the generated schema's.
+import type { Schemas, Thread } from "../api/client";
 
 /** The subprotocol the client offers next to its access token, and the server answers with. */
 export const SUBPROTOCOL = "message-center.v1";
 
-export interface Badge {
-  unreadThreads: number;
-}
+export type Badge = Schemas["Badge"];
 
 /** A thread as GET /messaging/threads/{threadId} shows it: with the interlocutor's read time
  * (null while either side has read receipts off; lists and events always carry null). */
-export type ThreadDetails = Thread & { interlocutorLastReadAt?: string | null };
+export type ThreadDetails = Thread;
 
 interface Envelope<Type extends string, Data> {
   /** Sortable and unique per recipient: delivery is at least once, so clients drop a repeated id. */
@@ -25,13 +24,13 @@ interface Envelope<Type extends string, Data> {
 }
 
 /** A message in one of my threads: the interlocutor's, or mine from another device (or this one). */
-export type MessageCreated = Envelope<"message.created", { message: Message; thread: Thread; badge: Badge }>;
+export type MessageCreated = Envelope<"message.created", Schemas["MessageCreatedData"]>;
 /** I marked a thread read or unread (on any device). */
-export type ThreadUpdated = Envelope<"thread.updated", { thread: Thread; badge: Badge }>;
+export type ThreadUpdated = Envelope<"thread.updated", Schemas["ThreadUpdatedData"]>;
 /** I deleted a message for myself (on any device); ``thread`` is null when the thread is now hidden. */
-export type MessageDeleted = Envelope<"message.deleted", { messageId: string; thread: Thread | null; badge: Badge }>;
+export type MessageDeleted = Envelope<"message.deleted", Schemas["MessageDeletedData"]>;
 /** Read receipt: the interlocutor read the thread. */
-export type ThreadRead = Envelope<"thread.read", { readBy: { id: string; login: string }; readAt: string; lastReadMessageId: string | null }>;
+export type ThreadRead = Envelope<"thread.read", Schemas["ThreadReadData"]>;
 
 export type KnownEvent = MessageCreated | ThreadUpdated | MessageDeleted | ThreadRead;
 

@@ -1,26 +1,15 @@
 // GET /messaging/events: the caller's events after a cursor, oldest first.
-import { ApiError, MEDIA_TYPE, authorizationHeader } from "../api/client";
+import { ApiError, api, unwrap } from "../api/client";
 import { isEnvelope, type EventFeedPage } from "./events";
 
 const FEED_PAGE = 100;
 
 export async function fetchEventPage(from: string): Promise<EventFeedPage> {
-  const url = new URL("/messaging/events", window.location.origin);
-  url.searchParams.set("from", from);
-  url.searchParams.set("limit", String(FEED_PAGE));
-  let response: Response;
-  try {
-    response = await fetch(url, { headers: { ...(await authorizationHeader()), Accept: `${MEDIA_TYPE}, application/problem+json` } });
-  } catch (error) {
-    throw new ApiError(0, "NETWORK", error instanceof Error ? error.message : String(error));
-  }
-  if (!response.ok) throw await ApiError.from(response);
-  const body: unknown = await response.json();
-  const page = body as Partial<EventFeedPage>;
-  if (!Array.isArray(page.events) || typeof page.cursor !== "string" || !page.events.every(isEnvelope)) {
-    throw new ApiError(response.status, "INVALID_FEED", "the event feed answered something else");
-  }
-  return { events: page.events, cursor: page.cursor };
+  const page = await unwrap(api.GET("/messaging/events", { params: { query: { from, limit: FEED_PAGE } } }));
+  // Checked all the same: an envelope this client cannot read must not move the cursor past it.
+  const events: unknown[] = page.events;
+  if (!events.every(isEnvelope)) throw new ApiError(200, "INVALID_FEED", "the event feed answered something else");
+  return { events, cursor: page.cursor };
 }
 
 /** The socket's URL: absolute as configured, or relative to the page (http → ws, https → wss). */

@@ -1,12 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Link } from "react-router-dom";
-import { api, unwrap, type Language as ApiLanguage, type Profile, type Schemas } from "../api/client";
+import { api, unwrap, type Language as ApiLanguage } from "../api/client";
 import { LANGUAGES, useI18n, type Language } from "../i18n/I18nProvider";
 import { errorKey } from "../shared/errors";
-
-// Until web/openapi.json is regenerated from the API with issue #12's fields.
-type ProfileWithReceipts = Profile & { readReceipts?: boolean };
 
 /** The preferred language (the interface's, and the one messages are translated into), and
  * whether read receipts are sent (and the interlocutors' shown). */
@@ -24,7 +21,7 @@ export function Settings() {
   // The choice shows at once (a controlled checkbox would otherwise jump back until the answer).
   const [choosing, setChoosing] = useState<boolean | null>(null);
   const saveReceipts = useMutation({
-    mutationFn: (readReceipts: boolean) => unwrap(api.PATCH("/messaging/me", { body: { readReceipts } as unknown as Schemas["ProfileUpdate"] })),
+    mutationFn: (readReceipts: boolean) => unwrap(api.PATCH("/messaging/me", { body: { readReceipts } })),
     onSuccess: (updated) => {
       queryClient.setQueryData(["me"], updated);
       // Whether the interlocutors' read times are shown changed with it.
@@ -33,7 +30,7 @@ export function Settings() {
   });
   const current = (profile.data?.preferredLanguage as Language | undefined) ?? language;
   // Shown once the profile is loaded: a default shown before would be a guess.
-  const receipts = choosing ?? (profile.data as ProfileWithReceipts | undefined)?.readReceipts ?? true;
+  const receipts = choosing ?? profile.data?.readReceipts ?? true;
 
   function chooseReceipts(on: boolean) {
     setChoosing(on);
