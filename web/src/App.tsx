@@ -10,6 +10,7 @@ import { SignIn } from "./auth/SignIn";
 import { NewConversation } from "./compose/NewConversation";
 import { LANGUAGES, useI18n, type Language } from "./i18n/I18nProvider";
 import { Inbox } from "./inbox/Inbox";
+import { RealtimeProvider, useRealtimeStatus } from "./realtime/RealtimeProvider";
 import { Settings } from "./settings/Settings";
 import { usePollInterval } from "./shared/usePollInterval";
 import { Thread } from "./thread/Thread";
@@ -24,7 +25,14 @@ export function App({ config, session }: { config: WebConfig; session: CognitoSe
 
 function Gate() {
   const { login } = useAuth();
-  return login ? <Shell /> : <SignIn />;
+  // One live socket per signed-in user, closed on sign-out.
+  return login ? (
+    <RealtimeProvider key={login}>
+      <Shell />
+    </RealtimeProvider>
+  ) : (
+    <SignIn />
+  );
 }
 
 /** The profile's language is the interface's language. */
@@ -43,6 +51,7 @@ function Shell() {
   const { login, signOut } = useAuth();
   const profile = useProfileLanguage();
   const interval = usePollInterval();
+  const live = useRealtimeStatus();
   const badge = useQuery({ queryKey: ["badge"], queryFn: () => unwrap(api.GET("/messaging/me/badge")), refetchInterval: interval });
   const unread = badge.data?.unreadThreads ?? 0;
   const location = useLocation();
@@ -53,7 +62,7 @@ function Shell() {
   }, [unread, t]);
 
   return (
-    <div className="shell">
+    <div className="shell" data-realtime={live}>
       <a className="skip-link" href="#main">
         {t("app.skipToContent")}
       </a>
@@ -65,6 +74,11 @@ function Shell() {
           <span className="brand-name">{t("app.title")}</span>
         </Link>
         <nav className="top-actions" aria-label={t("app.navigation")}>
+          {live === "reconnecting" && (
+            <span className="live-status" role="status" data-testid="live-status">
+              {t("app.reconnecting")}
+            </span>
+          )}
           <NavLink to="/?unread=true" className="icon-button badge-link" aria-label={t("app.badge", { count: unread })} data-testid="badge">
             <svg viewBox="0 0 24 24" width="22" height="22" aria-hidden="true">
               <path fill="currentColor" d="M4 5h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V7a2 2 0 0 1 2-2zm0 2v.4l8 5 8-5V7H4zm16 2.7-8 5-8-5V17h16V9.7z" />

@@ -59,6 +59,11 @@ export function onUnauthorized(listener: () => void): () => void {
   return () => unauthorizedListeners.delete(listener);
 }
 
+/** The current access token (renewed when expired), or null when signed out. */
+export function accessToken(): Promise<string | null> {
+  return tokenSource();
+}
+
 export async function authorizationHeader(): Promise<Record<string, string>> {
   const token = await tokenSource();
   return token ? { Authorization: `Bearer ${token}` } : {};

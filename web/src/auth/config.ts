@@ -9,6 +9,8 @@ export interface WebConfig {
   /** USER_SRP_AUTH (default) or USER_PASSWORD_AUTH (local only: moto does not verify SRP proofs). */
   authFlow?: "USER_SRP_AUTH" | "USER_PASSWORD_AUTH";
   pollSeconds?: number;
+  /** The live channel (ws:// or wss://, or a path of this origin); without it the client polls. */
+  websocketUrl?: string;
 }
 
 export async function loadConfig(): Promise<WebConfig> {

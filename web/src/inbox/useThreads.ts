@@ -32,7 +32,8 @@ export function useThreads(filters: InboxFilters) {
       ),
     getNextPageParam: (last) => {
       const oldest: Thread | undefined = last.threads[last.threads.length - 1];
-      return last.threads.length === PAGE_SIZE && oldest?.lastMessageDateTime ? oldest.lastMessageDateTime : undefined;
+      // ">=": a live event may have added one to a full page.
+      return last.threads.length >= PAGE_SIZE && oldest?.lastMessageDateTime ? oldest.lastMessageDateTime : undefined;
     },
     refetchInterval: interval,
   });

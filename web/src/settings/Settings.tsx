@@ -1,10 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState } from "react";
 import { Link } from "react-router-dom";
 import { api, unwrap, type Language as ApiLanguage } from "../api/client";
 import { LANGUAGES, useI18n, type Language } from "../i18n/I18nProvider";
 import { errorKey } from "../shared/errors";
 
-/** The preferred language: the interface's, and the one messages are translated into. */
+/** The preferred language (the interface's, and the one messages are translated into), and
+ * whether read receipts are sent (and the interlocutors' shown). */
 export function Settings() {
   const { t, has, language, setLanguage } = useI18n();
   const queryClient = useQueryClient();
@@ -16,7 +18,27 @@ export function Settings() {
       setLanguage(updated.preferredLanguage as Language);
     },
   });
+  // The choice shows at once (a controlled checkbox would otherwise jump back until the answer).
+  const [choosing, setChoosing] = useState<boolean | null>(null);
+  const saveReceipts = useMutation({
+    mutationFn: (readReceipts: boolean) => unwrap(api.PATCH("/messaging/me", { body: { readReceipts } })),
+    onSuccess: (updated) => {
+      queryClient.setQueryData(["me"], updated);
+      // Whether the interlocutors' read times are shown changed with it.
+      void queryClient.invalidateQueries({ queryKey: ["thread"] });
+    },
+  });
   const current = (profile.data?.preferredLanguage as Language | undefined) ?? language;
+  // Shown once the profile is loaded: a default shown before would be a guess.
+  const receipts = choosing ?? profile.data?.readReceipts ?? true;
+
+  function chooseReceipts(on: boolean) {
+    setChoosing(on);
+    // A refusal puts the saved choice back.
+    saveReceipts.mutate(on, { onSettled: () => setChoosing(null) });
+  }
+  const saved = save.isSuccess || saveReceipts.isSuccess;
+  const failed = save.error ?? saveReceipts.error;
 
   return (
     <section className="settings" aria-labelledby="settings-title">
@@ -49,12 +71,22 @@ export function Settings() {
             </label>
           ))}
         </fieldset>
+        {profile.data && (
+          <fieldset className="language-choice">
+            <legend>{t("settings.readReceipts")}</legend>
+            <label className={receipts ? "choice active" : "choice"}>
+              <input type="checkbox" checked={receipts} onChange={(event) => chooseReceipts(event.target.checked)} disabled={saveReceipts.isPending} data-testid="read-receipts" />
+              <span>{t("settings.readReceiptsLabel")}</span>
+            </label>
+            <p className="muted">{t("settings.readReceiptsHint")}</p>
+          </fieldset>
+        )}
         <div role="status" aria-live="polite" className="small">
-          {save.isSuccess && <span className="ok">{t("settings.saved")}</span>}
+          {saved && <span className="ok">{t("settings.saved")}</span>}
         </div>
-        {save.isError && (
+        {failed && (
           <p className="error" role="alert">
-            {t(errorKey(save.error, has))}
+            {t(errorKey(failed, has))}
           </p>
         )}
       </div>

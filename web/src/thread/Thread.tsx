@@ -9,7 +9,7 @@ import { useMarkRead, useMessages, useThreadDetails } from "./useThread";
 
 export function Thread() {
   const { threadId = "" } = useParams();
-  const { t, has, formatDay } = useI18n();
+  const { t, has, formatDay, formatShort, formatTime } = useI18n();
   const navigate = useNavigate();
   const details = useThreadDetails(threadId);
   const messages = useMessages(threadId);
@@ -23,6 +23,10 @@ export function Thread() {
   const login = thread?.interlocutor?.login ?? "";
   const list = messages.messages;
   const newestId = list[list.length - 1]?.id;
+  // The read receipt: under my last message, once the interlocutor has read the thread after it.
+  const readAt = thread?.interlocutorLastReadAt ?? null;
+  const lastOwn = list.findLast((message) => !message.author.isInterlocutor);
+  const receiptFor = readAt && lastOwn && Date.parse(readAt) >= Date.parse(lastOwn.createdAt) ? lastOwn.id : null;
 
   // Opening a thread reads it (once; "mark unread" then leaves it unread).
   useEffect(() => {
@@ -48,9 +52,11 @@ export function Thread() {
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [newestId, messages.isSuccess]);
 
+  // (and shows the read receipt when it appears under the newest message)
+  const newestReadAt = receiptFor !== null && receiptFor === newestId ? readAt : null;
   useEffect(() => {
     bottom.current?.scrollIntoView({ block: "end" });
-  }, [newestId]);
+  }, [newestId, newestReadAt]);
 
   function markUnread() {
     markRead.mutate(false, { onSuccess: () => navigate("/") });
@@ -114,6 +120,11 @@ export function Thread() {
                   </div>
                 )}
                 <MessageItem message={message} threadId={threadId} />
+                {message.id === receiptFor && readAt && (
+                  <p className="read-receipt" data-testid="read-receipt">
+                    <time dateTime={readAt}>{t("thread.seen", { time: formatShort(readAt) === formatTime(readAt) ? formatTime(readAt) : `${formatShort(readAt)}, ${formatTime(readAt)}` })}</time>
+                  </p>
+                )}
               </li>
             );
           })}

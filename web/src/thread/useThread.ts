@@ -1,11 +1,18 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, unwrap, type Language, type Message } from "../api/client";
+import type { ThreadDetails } from "../realtime/events";
 import { usePollInterval } from "../shared/usePollInterval";
 
-const PAGE_SIZE = 20;
+export const MESSAGES_PAGE_SIZE = 20;
 
+/** The thread, with the interlocutor's read time (live: thread.read events; otherwise polled). */
 export function useThreadDetails(threadId: string) {
-  return useQuery({ queryKey: ["thread", threadId], queryFn: () => unwrap(api.GET("/messaging/threads/{threadId}", { params: { path: { threadId } } })) });
+  const interval = usePollInterval();
+  return useQuery<ThreadDetails>({
+    queryKey: ["thread", threadId],
+    queryFn: () => unwrap(api.GET("/messaging/threads/{threadId}", { params: { path: { threadId } } })),
+    refetchInterval: interval,
+  });
 }
 
 /** The thread's messages oldest → newest (pages of the newest first, older ones with `before`), polled. */
@@ -14,10 +21,11 @@ export function useMessages(threadId: string) {
   const query = useInfiniteQuery({
     queryKey: ["messages", threadId],
     initialPageParam: undefined as string | undefined,
-    queryFn: ({ pageParam }) => unwrap(api.GET("/messaging/threads/{threadId}/messages", { params: { path: { threadId }, query: { limit: PAGE_SIZE, before: pageParam } } })),
+    queryFn: ({ pageParam }) => unwrap(api.GET("/messaging/threads/{threadId}/messages", { params: { path: { threadId }, query: { limit: MESSAGES_PAGE_SIZE, before: pageParam } } })),
     getNextPageParam: (last) => {
       const oldest: Message | undefined = last.messages[last.messages.length - 1];
-      return last.messages.length === PAGE_SIZE && oldest ? oldest.createdAt : undefined;
+      // ">=": a live event may have added one to a full page.
+      return last.messages.length >= MESSAGES_PAGE_SIZE && oldest ? oldest.createdAt : undefined;
     },
     refetchInterval: interval,
   });
@@ -30,7 +38,8 @@ export function useMarkRead(threadId: string) {
   return useMutation({
     mutationFn: (read: boolean) => unwrap(api.PUT("/messaging/threads/{threadId}/read", { params: { path: { threadId } }, body: { read } })),
     onSuccess: (thread) => {
-      queryClient.setQueryData(["thread", threadId], thread);
+      // The answer does not carry the interlocutor's read time: keep the one shown.
+      queryClient.setQueryData<ThreadDetails>(["thread", threadId], (old) => ({ ...thread, interlocutorLastReadAt: old?.interlocutorLastReadAt ?? null }));
       void queryClient.invalidateQueries({ queryKey: ["badge"] });
       void queryClient.invalidateQueries({ queryKey: ["threads"] });
     },
