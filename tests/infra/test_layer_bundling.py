@@ -466,9 +466,7 @@ def test_the_built_layer_checks_every_allowed_attachment_and_verifies_tokens_und
     files["encrypted.pdf"] = encrypted.getvalue()
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     token = jwt.encode({"sub": "anna"}, key, algorithm="RS256")
-    public = key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
+    public = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
     job = tmp_path / "job.json"
     job.write_text(
         json.dumps(
