@@ -10,6 +10,9 @@ version (``benchmarks/cold_start_child.py``) with only the function's code and t
 path, writing no bytecode (Lambda's /opt and /var/task are read-only), in a Lambda-like
 environment (function name, task root, Powertools variables, an X-Ray trace header): a container.
 
+The layer leaves the AWS SDK to the runtime, so each container also has, after the layer, what
+stands in for Lambda's /var/runtime: boto3 as pyproject requires it, installed for this machine.
+
 - Cold import: each function's ``<package>.handler`` next to ``import boto3`` (median of ``--runs``
   containers each, interleaved, so they share the machine's noise), and their ratio.
 - First send: a container whose first request is a send, against a moto server (started here,
@@ -84,6 +87,28 @@ def build_layer(output: Path, *, platform_tag: str) -> Path:
     return output / LAYER_SITE_PACKAGES
 
 
+def build_runtime_sdk(output: Path) -> Path:
+    """What stands in for Lambda's /var/runtime: the AWS SDK the Python runtime provides and the
+    layer leaves out (``infra.layer_bundling.RUNTIME_PROVIDED``), installed by pip for this machine
+    from pyproject's boto3 requirement and compiled like the layer. Returns its directory."""
+    from infra import constants
+    from infra.layer_bundling import (
+        RUNTIME_PROVIDED,
+        compile_bytecode,
+        read_runtime_dependencies,
+        requirement_name,
+    )
+
+    sdk = [text for text in read_runtime_dependencies(constants.PYPROJECT_PATH) if requirement_name(text) == "boto3"]
+    if requirement_name(sdk[0]) not in RUNTIME_PROVIDED:  # pragma: no cover - a constant of the bundler
+        raise RuntimeError("the layer ships boto3; no runtime SDK is needed")
+    output.mkdir(parents=True)
+    pip = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile"]
+    subprocess.run([*pip, "--target", str(output), *sdk], check=True)  # noqa: S603 - fixed argv
+    compile_bytecode(output, python_version=constants.LAYER_PYTHON_VERSION, mounted_at="/var/runtime")
+    return output
+
+
 def build_function(output: Path, package: str) -> Path:
     """A function's code asset as synth builds it; returns the task root."""
     from aws_cdk import DockerImage
@@ -128,13 +153,19 @@ class Container:
     task: Path
     layer: Path
     environment: Mapping[str, str]
+    # The runtime's own packages (Lambda's /var/runtime: the AWS SDK), after the layer on the path.
+    runtime: Path | None = None
+
+    @property
+    def path(self) -> str:
+        return os.pathsep.join(str(entry) for entry in (self.layer, self.runtime) if entry is not None)
 
     def run(self, job: Mapping[str, Any]) -> dict[str, Any]:
         with tempfile.NamedTemporaryFile("w", suffix=".json", encoding="utf-8", delete=False) as file:
             json.dump(job, file)
         try:
             completed = subprocess.run(  # noqa: S603 (the runtime's interpreter, our own script)
-                [self.python, "-S", "-B", str(CHILD), str(self.task), str(self.layer), file.name],
+                [self.python, "-S", "-B", str(CHILD), str(self.task), self.path, file.name],
                 env=dict(self.environment),
                 cwd=self.task,
                 capture_output=True,
@@ -266,11 +297,13 @@ def _api_fixture(endpoint_url: str) -> tuple[dict[str, str], dict[str, Any], dic
     return settings_environment(settings.api), send, listing
 
 
-def measure_first_requests(python: str, task: Path, layer: Path, endpoint_url: str, runs: int = RUNS) -> FirstRequests:
+def measure_first_requests(
+    python: str, task: Path, layer: Path, endpoint_url: str, runs: int = RUNS, runtime: Path | None = None
+) -> FirstRequests:
     """Per container: the first send, then warm sends (handler CPU); and separately the first
     list-threads request and the language model's load."""
     environment, send, listing = _api_fixture(endpoint_url)
-    container = Container(python, task, layer, lambda_environment(task, "message-center-api", environment))
+    container = Container(python, task, layer, lambda_environment(task, "message-center-api", environment), runtime)
     first: list[float] = []
     warm: list[float] = []
     listing_first: list[float] = []
@@ -363,9 +396,10 @@ def measure(runs: int = RUNS, *, progress: Callable[[str], None] = lambda _: Non
         work = Path(scratch)
         progress(f"building the layer for this machine ({host_platform()}) ...")
         layer = build_layer(work / "layer-host", platform_tag=host_platform())
+        runtime = build_runtime_sdk(work / "var-runtime")
         tasks = {package: build_function(work / "task" / package, package) for package in handler_packages()}
         containers = {
-            package: Container(python, task, layer, lambda_environment(task, f"message-center-{package}"))
+            package: Container(python, task, layer, lambda_environment(task, f"message-center-{package}"), runtime)
             for package, task in tasks.items()
         }
         progress("measuring cold imports ...")
@@ -374,7 +408,7 @@ def measure(runs: int = RUNS, *, progress: Callable[[str], None] = lambda _: Non
         aws = AwsEmulator()
         aws.start()
         try:
-            first = measure_first_requests(python, tasks["api"], layer, aws.endpoint_url, runs)
+            first = measure_first_requests(python, tasks["api"], layer, aws.endpoint_url, runs, runtime)
         finally:
             aws.stop()
         if host_platform() == LAMBDA_PLATFORM:

@@ -9,10 +9,19 @@ bytecode is compiled by an interpreter of the Lambda runtime's Python version (b
 version-specific; another version's would be ignored) as unchecked-hash .pyc: valid whatever the
 files' timestamps (assets do not keep them), the same bytes for the same sources, and never
 checked against the source at import.
+
+What the layer leaves out, to stay small (issue #13: ≤ 60 MB unzipped; each step is measured in the
+README's "Cold start and the layer"):
+
+- the AWS SDK (boto3, botocore, s3transfer and what only they need): the Lambda Python runtime
+  provides it (``RUNTIME_PROVIDED``);
+- the sources of third-party packages: they ship as sourceless bytecode (``compileall -b``);
+- Pillow's native libraries for formats and features we never use (``UNUSED_PILLOW_NATIVE``).
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import re
 import shutil
@@ -27,6 +36,7 @@ from typing import Any
 import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, ILocalBundling
 from aws_cdk import aws_lambda as lambda_
+from packaging.requirements import Requirement
 
 # BundlingOptions requires an image, but the local bundler always succeeds first, so it is never pulled.
 _UNUSED_IMAGE = DockerImage.from_registry("unused-local-bundling-only")
@@ -36,6 +46,34 @@ LAYER_SITE_PACKAGES = "python"
 # language model, which ``message_center.domain.language_model`` scores without py3langid's code
 # and its numpy (about 50 MB of the layer).
 MODEL_ONLY_REQUIREMENTS = ("py3langid",)
+# The AWS SDK for Python as the Lambda Python runtime ships it (in /var/runtime, after the layers
+# on sys.path). The layer leaves these out and what only they need (python-dateutil, six), about
+# 27 MB of 108. AWS recommends bundling the SDK to pin its version; we accept the runtime's
+# instead because every call the adapters make (DynamoDB through pynamodb, S3 put/get/presign,
+# SNS publish, SES send, Secrets Manager and SSM reads, API Gateway post_to_connection) has existed
+# for years in every SDK a Python 3.12 runtime has shipped, and the runtime's SDK is patched by AWS.
+RUNTIME_PROVIDED = ("boto3", "botocore", "s3transfer")
+# Pillow's native extensions and the libraries only they load, for what attachments never need:
+# AVIF and WebP decoding, fonts (freetype, harfbuzz, and brotli and libpng for WOFF2/PNG glyphs)
+# and ICC colour management. Attachments open GIF, BMP, TIFF, JPEG and PNG only
+# (domain/file_types.py), which need _imaging with libjpeg, libtiff (with zstd, lzma),
+# libopenjp2 and libxcb, all linked by _imaging itself and kept. Pillow treats each of these
+# extensions as optional (its plugins catch the ImportError), so it imports without them;
+# tests/infra/test_layer_bundling.py opens all five formats with the built layer.
+UNUSED_PILLOW_NATIVE = (
+    "PIL/_avif.*",
+    "pillow.libs/libavif-*",
+    "PIL/_webp.*",
+    "pillow.libs/libwebp*",
+    "pillow.libs/libsharpyuv-*",
+    "PIL/_imagingft.*",
+    "pillow.libs/libfreetype-*",
+    "pillow.libs/libharfbuzz-*",
+    "pillow.libs/libbrotli*",
+    "pillow.libs/libpng16-*",
+    "PIL/_imagingcms.*",
+    "pillow.libs/liblcms2-*",
+)
 # Where Lambda mounts layers and function code: the paths the bytecode names its sources by.
 LAYER_MOUNT = "/opt"
 FUNCTION_MOUNT = "/var/task"
@@ -89,9 +127,13 @@ def find_python(version: str) -> str:
     )
 
 
-def compile_command(python: str, directory: Path, *, mounted_at: str) -> list[str]:
-    """compileall arguments: unchecked-hash .pyc for every module under ``directory``, naming
-    their sources by where Lambda mounts them (``mounted_at``), not by this machine's path."""
+def compile_command(
+    python: str, directory: Path, *, mounted_at: str, targets: Sequence[Path] = (), legacy: bool = False
+) -> list[str]:
+    """compileall arguments: unchecked-hash .pyc for every module under ``directory`` (or only
+    ``targets`` in it), naming their sources by where Lambda mounts them (``mounted_at``), not by
+    this machine's path. ``legacy`` writes each .pyc beside its module (``-b``), the layout Python
+    imports without the source; the ``__pycache__`` layout (PEP 3147) needs the source present."""
     return [
         python,
         "-m",
@@ -101,11 +143,12 @@ def compile_command(python: str, directory: Path, *, mounted_at: str) -> list[st
         "0",
         "--invalidation-mode",
         "unchecked-hash",
+        *(["-b"] if legacy else []),
         "-s",
         str(directory),
         "-p",
         mounted_at,
-        str(directory),
+        *[str(target) for target in (targets or [directory])],
     ]
 
 
@@ -113,6 +156,87 @@ def compile_bytecode(directory: Path, *, python_version: str, mounted_at: str) -
     """Compile everything under ``directory`` with an interpreter of ``python_version``."""
     python = find_python(python_version)
     subprocess.run(compile_command(python, directory, mounted_at=mounted_at), check=True)  # noqa: S603
+
+
+def compile_sourceless(site: Path, *, keep_sources: str, python_version: str, mounted_at: str) -> None:
+    """Compile ``site`` for the runtime: the package ``keep_sources`` (ours) with its sources and
+    ``__pycache__`` bytecode, every third-party module as sourceless bytecode beside it.
+
+    Third-party sources would only serve tracebacks (which still name file and line) and, with
+    the ``__pycache__`` layout, the look-up of their bytecode: without them the layer is about
+    11 MB smaller. Our own package keeps its sources, so its tracebacks show the failing line.
+    """
+    python = find_python(python_version)
+    ours = site / keep_sources
+    subprocess.run(compile_command(python, site, mounted_at=mounted_at, targets=[ours]), check=True)  # noqa: S603
+    others = sorted(entry for entry in site.iterdir() if entry != ours and (entry.is_dir() or entry.suffix == ".py"))
+    if not others:
+        return
+    subprocess.run(  # noqa: S603 - an interpreter path we found, fixed argv
+        compile_command(python, site, mounted_at=mounted_at, targets=others, legacy=True), check=True
+    )
+    for entry in others:
+        sources = [entry] if entry.is_file() else [path for path in entry.rglob("*.py") if path.is_file()]
+        for source in sources:
+            if source.with_suffix(".pyc").is_file():
+                source.unlink()
+        if entry.is_dir():
+            for stale in [path for path in entry.rglob("__pycache__") if path.is_dir()]:
+                shutil.rmtree(stale)
+
+
+def _installed(site: Path) -> dict[str, importlib.metadata.Distribution]:
+    return {
+        requirement_name(distribution.metadata["Name"]): distribution
+        for distribution in importlib.metadata.distributions(path=[str(site)])
+    }
+
+
+def _needed(requirements: Sequence[str], installed: dict[str, importlib.metadata.Distribution]) -> set[str]:
+    """The installed distributions ``requirements`` need, transitively (with their extras), except
+    ``RUNTIME_PROVIDED`` (whose own dependencies are the runtime's business)."""
+    visited: set[tuple[str, frozenset[str]]] = set()
+    pending = [Requirement(text) for text in requirements]
+    while pending:
+        requirement = pending.pop()
+        name, extras = requirement_name(requirement.name), frozenset(requirement.extras)
+        if name in RUNTIME_PROVIDED or name not in installed or (name, extras) in visited:
+            continue
+        visited.add((name, extras))
+        environments = [{"extra": extra} for extra in sorted(extras)] or [{"extra": ""}]
+        for text in installed[name].requires or []:
+            nested = Requirement(text)
+            if nested.marker is None or any(nested.marker.evaluate(env) for env in environments):
+                pending.append(nested)
+    return {name for name, _ in visited}
+
+
+def remove_runtime_provided(site: Path, requirements: Sequence[str]) -> list[str]:
+    """Delete from ``site`` the distributions the Lambda runtime provides and those only they need;
+    returns the names removed."""
+    installed = _installed(site)
+    needed = _needed(requirements, installed)
+    removed = sorted(name for name in installed if name not in needed)
+    for name in removed:
+        distribution = installed[name]
+        # Only what lies in the layer's folder (a RECORD also names scripts in ../bin).
+        files = [Path(str(file)) for file in distribution.files or [] if ".." not in Path(str(file)).parts]
+        for file in files:
+            path = site / file
+            if path.is_file() or path.is_symlink():
+                path.unlink()
+        for folder in sorted({site / file.parts[0] for file in files}):
+            if folder.is_dir() and not any(path.is_file() for path in folder.rglob("*")):
+                shutil.rmtree(folder)
+    return removed
+
+
+def remove_unused_pillow_native(site: Path) -> list[str]:
+    """Delete Pillow's ``UNUSED_PILLOW_NATIVE`` files from ``site``; returns their relative paths."""
+    removed = sorted(path for pattern in UNUSED_PILLOW_NATIVE for path in site.glob(pattern))
+    for path in removed:
+        path.unlink()
+    return [str(path.relative_to(site)) for path in removed]
 
 
 def read_runtime_dependencies(pyproject: Path) -> list[str]:
@@ -197,14 +321,19 @@ class LocalLayerBundler:
             installed, site_packages, platform=self._platform, python_version=self._python_version
         )
         subprocess.run(command, check=True)  # noqa: S603 - fixed argv from pyproject, no shell
+        remove_runtime_provided(site_packages, installed)
+        remove_unused_pillow_native(site_packages)
         package_copy = site_packages / self._package_dir.name
         copy_package(self._package_dir, package_copy)
         if model_only:
             prepare_language_model(
                 model_only, package_copy, platform=self._platform, python_version=self._python_version
             )
-        compile_bytecode(
-            site_packages, python_version=self._python_version, mounted_at=f"{LAYER_MOUNT}/{LAYER_SITE_PACKAGES}"
+        compile_sourceless(
+            site_packages,
+            keep_sources=self._package_dir.name,
+            python_version=self._python_version,
+            mounted_at=f"{LAYER_MOUNT}/{LAYER_SITE_PACKAGES}",
         )
         return True
 

@@ -39,9 +39,12 @@ PREPARED_MODEL: Final = Path(__file__).with_name("language_model.bin")
 """Where the layer build writes the prepared model (absent in a source checkout)."""
 
 _MAGIC = b"MCLANGID1\n"
-ROWS_PER_BLOCK = 16
+# 32 rather than 16 rows a block: zlib finds more to share in bigger blocks, so the prepared file
+# is 10.5 MB instead of 12.3 (part of the layer's ≤ 60 MB, issue #13), while a first detection
+# decompresses each block it touches in about 0.05 ms instead of 0.02 (about 1 ms more in all).
+ROWS_PER_BLOCK = 32
 """DFA rows (256 transitions each) per compressed block."""
-FEATURES_PER_BLOCK = 16
+FEATURES_PER_BLOCK = 32
 """Weight rows (one per n-gram) per compressed block."""
 _NPY_TYPES: Final = {"<f2": "e", "<f4": "f", "<u2": "H", "<u4": "I", "<i4": "i"}
 
