@@ -24,8 +24,6 @@ from __future__ import annotations
 import io
 import os
 import platform
-import statistics
-import subprocess
 import sys
 import time
 import warnings
@@ -80,7 +78,6 @@ BUCKET = "message-center-attachments-benchmark"
 SIZES = (10, 2_000)
 PAGE_SIZE = 20
 BATCH_WRITE_LIMIT = 25
-IMPORT_RUNS = 5
 
 # The environment of tests/conftest.py's ``aws_env``: moto's credentials, Powertools quiet. The
 # functions' settings are installed explicitly (``aws_sandbox``).
@@ -647,23 +644,6 @@ def measure(sizes: tuple[int, int] = SIZES) -> Report:
     return Report(sizes, rows, (timings[0], timings[1]))
 
 
-def import_seconds(module: str, runs: int = IMPORT_RUNS) -> float:
-    """Median time to import ``module`` in a fresh interpreter (a Lambda cold start's import)."""
-    code = f"import time; t = time.perf_counter(); import {module}; print(time.perf_counter() - t)"
-    env = {key: value for key, value in os.environ.items() if key not in UNSET}
-    # Imports must do no I/O: the same settings as the sandbox, and the layer on the path.
-    env |= ENVIRONMENT | {"PYTHONPATH": os.pathsep.join((str(ROOT), str(ROOT / "layers")))}
-    samples = [
-        float(
-            subprocess.run(  # noqa: S603 (our own interpreter, a fixed snippet)
-                [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True
-            ).stdout
-        )
-        for _ in range(runs)
-    ]
-    return statistics.median(samples)
-
-
 def _requests(cost: Cost) -> str:
     detail = ", ".join(f"{name} {count}" for name, count in cost.requests)
     return f"{cost.total_requests} ({detail})" if detail else "0"
@@ -679,7 +659,7 @@ def _items(observation: Observation) -> str:
     return text
 
 
-def render(report: Report, imports: Mapping[str, float]) -> str:
+def render(report: Report) -> str:
     small, large = (f"{size:,} threads" for size in report.sizes)
     lines = [
         f"| operation (as the seller, limit {PAGE_SIZE}) | {small}: requests | {small}: items read "
@@ -697,10 +677,7 @@ def render(report: Report, imports: Mapping[str, float]) -> str:
         f"Same cost: the same requests, and the same number of items read beyond those the response "
         f"lists (a {report.sizes[0]:,}-thread inbox cannot fill a {PAGE_SIZE}-thread page). Items read "
         "are counted from the DynamoDB responses; requests include every AWS call the handler made.",
-        "",
-        f"| cold import (fresh interpreter, median of {IMPORT_RUNS}) | seconds |",
-        "| --- | ---: |",
-        *(f"| `{statement}` | {seconds:.3f} |" for statement, seconds in imports.items()),
+        "(Cold imports: `python -m benchmarks.cold_start`, measured as Lambda starts the functions.)",
     ]
     return "\n".join(lines)
 
@@ -716,8 +693,7 @@ def main() -> int:
     started = time.perf_counter()
     print(f"Machine: {machine()}\n")
     report = measure()
-    imports = {f"import {module}": import_seconds(module) for module in ("boto3", "functions.api.handler")}
-    print(render(report, imports))
+    print(render(report))
     print()
     for row in report.size_dependent:
         print(f"Depends on inbox size: {row.difference()}")
