@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import jsii
 from aws_cdk import Acknowledgment, Validations
-from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
@@ -21,7 +18,7 @@ from message_center.api.contract import ROUTES
 from message_center.deployment import Env
 
 from infra import constants
-from infra.building_blocks import origins_from_context, strings_from_context
+from infra.building_blocks import AccessLogSettings, origins_from_context, strings_from_context
 from infra.python_function import build_python_function
 from infra.storage_construct import grant_item_access
 
@@ -117,21 +114,6 @@ def token_issuer_from_context(context: Mapping[str, Any], *, default: TokenIssue
 def api_cors_origins_from_context(value: Any) -> list[str]:
     """The ``apiCorsOrigins`` context value: browser origins allowed to call the API (default none)."""
     return origins_from_context(constants.API_CORS_ORIGINS_CONTEXT_KEY, value)
-
-
-@jsii.implements(apigwv2.IAccessLogSettings)
-class _AccessLogSettings:
-    # Properties, not attributes: jsii only forwards members declared on the class.
-    def __init__(self, log_group: logs.ILogGroup) -> None:
-        self._log_group = log_group
-
-    @property
-    def destination(self) -> apigwv2.IAccessLogDestination:
-        return apigwv2.LogGroupLogDestination(self._log_group)
-
-    @property
-    def format(self) -> apigw.AccessLogFormat:
-        return apigw.AccessLogFormat.custom(json.dumps(_ACCESS_LOG_FIELDS))
 
 
 class ApiConstruct(Construct):
@@ -237,7 +219,7 @@ class ApiConstruct(Construct):
                 rate_limit=constants.API_THROTTLE_RATE_LIMIT,
                 burst_limit=constants.API_THROTTLE_BURST_LIMIT,
             ),
-            access_log_settings=_AccessLogSettings(access_logs),
+            access_log_settings=AccessLogSettings(access_logs, _ACCESS_LOG_FIELDS),
         )
         self._throttle_routes(stage, all_routes)
         return http_api, stage

@@ -7,12 +7,19 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+import jsii
 from aws_cdk import Acknowledgment, Duration, RemovalPolicy, Validations
+from aws_cdk import aws_apigateway as apigw
+from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as event_sources
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+from message_center.deployment import StreamSource
 
 
 def secure_bucket(
@@ -141,3 +148,42 @@ def origins_from_context(key: str, value: Any) -> list[str]:
         if parts.scheme not in ("https", "http") or not parts.netloc or origin != f"{parts.scheme}://{parts.netloc}":
             raise ValueError(f"context {key!r}: {origin!r} is not an origin such as https://shop.example")
     return origins
+
+
+@jsii.implements(apigwv2.IAccessLogSettings)
+class AccessLogSettings:
+    """A stage's JSON access log of ``fields`` (name -> ``$context`` variable) into ``log_group``."""
+
+    # Properties, not attributes: jsii only forwards members declared on the class.
+    def __init__(self, log_group: logs.ILogGroup, fields: dict[str, str]) -> None:
+        self._log_group = log_group
+        self._fields = fields
+
+    @property
+    def destination(self) -> apigwv2.IAccessLogDestination:
+        return apigwv2.LogGroupLogDestination(self._log_group)
+
+    @property
+    def format(self) -> apigw.AccessLogFormat:
+        return apigw.AccessLogFormat.custom(json.dumps(self._fields))
+
+
+def stream_event_source(
+    table: dynamodb.ITable, source: StreamSource, dead_letters: sqs.IQueue
+) -> event_sources.DynamoEventSource:
+    """The table stream as ``source`` describes its mapping: batching, bisecting retries up to a
+    record age, partial batch failures, the failed records described in ``dead_letters``, and
+    ``source``'s filters. One batch per shard at a time: a thread's changes go out in order."""
+    return event_sources.DynamoEventSource(
+        table,
+        starting_position=lambda_.StartingPosition.LATEST,
+        batch_size=source.batch_size,
+        max_batching_window=Duration.seconds(source.max_batching_window_seconds),
+        bisect_batch_on_error=True,
+        retry_attempts=source.retry_attempts,
+        max_record_age=Duration.seconds(source.max_record_age_seconds),
+        report_batch_item_failures=True,
+        parallelization_factor=source.parallelization_factor,
+        on_failure=event_sources.SqsDlq(dead_letters),
+        filters=[lambda_.FilterCriteria.filter(pattern) for pattern in source.filter_patterns],
+    )

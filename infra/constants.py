@@ -60,8 +60,6 @@ STREAM_MEMORY_MB = deployment.STREAM_FUNCTION.memory_mb
 STREAM_TIMEOUT = Duration.seconds(deployment.STREAM_FUNCTION.timeout_seconds)
 # The event source mapping (see deployment.StreamSource: batch, window, retries, age, filter).
 STREAM_SOURCE = deployment.STREAM_SOURCE
-STREAM_MAX_BATCHING_WINDOW = Duration.seconds(STREAM_SOURCE.max_batching_window_seconds)
-STREAM_MAX_RECORD_AGE = Duration.seconds(STREAM_SOURCE.max_record_age_seconds)
 # The dead-letter queue keeps the description of records that exhausted their retries (SQS's maximum).
 STREAM_DLQ_RETENTION = Duration.days(14)
 # Notifications are "at once": records waiting longer than this mean users are not being told.

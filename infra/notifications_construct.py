@@ -19,13 +19,18 @@ from aws_cdk import aws_cloudwatch as cloudwatch
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 from message_center.deployment import Env
 
 from infra import constants
-from infra.building_blocks import alarm_above, alarm_on_errors, alarm_when_messages, dead_letter_queue
+from infra.building_blocks import (
+    alarm_above,
+    alarm_on_errors,
+    alarm_when_messages,
+    dead_letter_queue,
+    stream_event_source,
+)
 from infra.mail_construct import MailConstruct
 from infra.python_function import build_python_function
 from infra.storage_construct import grant_item_access
@@ -144,12 +149,6 @@ def require_same_environment(push: PushApplications, *, region: str, account: st
                 )
 
 
-def message_copy_insert_filter() -> Mapping[str, Any]:
-    """Lambda event filter: only a newly inserted message copy (pk ``MBOX#...``) is delivered
-    (the pattern the local runtime's stream poller applies too)."""
-    return lambda_.FilterCriteria.filter(constants.STREAM_SOURCE.filter_pattern)
-
-
 class NotificationsConstruct(Construct):
     """The stream function, its event source, dead-letter queue, alarms and idempotency table."""
 
@@ -200,22 +199,7 @@ class NotificationsConstruct(Construct):
             )
             self._acknowledge_endpoint_wildcards(self.function)
         self.dead_letter_queue = self._build_dead_letter_queue()
-        self.function.add_event_source(
-            event_sources.DynamoEventSource(
-                table,
-                starting_position=lambda_.StartingPosition.LATEST,
-                batch_size=constants.STREAM_SOURCE.batch_size,
-                max_batching_window=constants.STREAM_MAX_BATCHING_WINDOW,
-                bisect_batch_on_error=True,
-                retry_attempts=constants.STREAM_SOURCE.retry_attempts,
-                max_record_age=constants.STREAM_MAX_RECORD_AGE,
-                report_batch_item_failures=True,
-                # One batch per shard at a time: a thread's messages notify in the order they were written.
-                parallelization_factor=constants.STREAM_SOURCE.parallelization_factor,
-                on_failure=event_sources.SqsDlq(self.dead_letter_queue),
-                filters=[message_copy_insert_filter()],
-            )
-        )
+        self.function.add_event_source(stream_event_source(table, constants.STREAM_SOURCE, self.dead_letter_queue))
         self.alarms = self._build_alarms()
 
     def grant_device_registration(self, function: lambda_.Function) -> None:

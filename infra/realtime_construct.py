@@ -12,16 +12,11 @@ queue.
 
 from __future__ import annotations
 
-import json
-
-import jsii
 from aws_cdk import Acknowledgment, Aws, CfnElement, Duration, RemovalPolicy, Stack, Token, Validations
-from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_apigatewayv2 as apigwv2
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as event_sources
 from aws_cdk import aws_logs as logs
 from aws_cdk.aws_apigatewayv2_integrations import WebSocketLambdaIntegration
 from constructs import Construct
@@ -29,7 +24,13 @@ from message_center.data import schema
 from message_center.deployment import REALTIME, REALTIME_EVENTS_FUNCTION, REALTIME_FUNCTION, REALTIME_SOURCE, Env
 
 from infra import constants
-from infra.building_blocks import alarm_on_errors, alarm_when_messages, dead_letter_queue
+from infra.building_blocks import (
+    AccessLogSettings,
+    alarm_on_errors,
+    alarm_when_messages,
+    dead_letter_queue,
+    stream_event_source,
+)
 from infra.python_function import build_python_function
 from infra.storage_construct import grant_item_access
 
@@ -75,20 +76,6 @@ ACCESS_LOG_FIELDS = {
     "integrationLatency": "$context.integrationLatency",
     "error": "$context.error.message",
 }
-
-
-@jsii.implements(apigwv2.IAccessLogSettings)
-class _AccessLogSettings:
-    def __init__(self, log_group: logs.ILogGroup) -> None:
-        self._log_group = log_group
-
-    @property
-    def destination(self) -> apigwv2.IAccessLogDestination:
-        return apigwv2.LogGroupLogDestination(self._log_group)
-
-    @property
-    def format(self) -> apigw.AccessLogFormat:
-        return apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS))
 
 
 class RealtimeConstruct(Construct):
@@ -159,22 +146,7 @@ class RealtimeConstruct(Construct):
             retention_period=constants.STREAM_DLQ_RETENTION,
             consumer_reason="live events' stream event source; a queue behind it would have no consumer either.",
         )
-        self.events_function.add_event_source(
-            event_sources.DynamoEventSource(
-                table,
-                starting_position=lambda_.StartingPosition.LATEST,
-                batch_size=REALTIME_SOURCE.batch_size,
-                max_batching_window=Duration.seconds(REALTIME_SOURCE.max_batching_window_seconds),
-                bisect_batch_on_error=True,
-                retry_attempts=REALTIME_SOURCE.retry_attempts,
-                max_record_age=Duration.seconds(REALTIME_SOURCE.max_record_age_seconds),
-                report_batch_item_failures=True,
-                # One batch per shard at a time: a thread's events go out in the order of its changes.
-                parallelization_factor=REALTIME_SOURCE.parallelization_factor,
-                on_failure=event_sources.SqsDlq(self.dead_letter_queue),
-                filters=[lambda_.FilterCriteria.filter(pattern) for pattern in REALTIME_SOURCE.filter_patterns],
-            )
-        )
+        self.events_function.add_event_source(stream_event_source(table, REALTIME_SOURCE, self.dead_letter_queue))
         self.alarms = [
             alarm_when_messages(
                 self,
@@ -237,7 +209,7 @@ class RealtimeConstruct(Construct):
             throttle=apigwv2.ThrottleSettings(
                 rate_limit=REALTIME.throttle_rate_limit, burst_limit=REALTIME.throttle_burst_limit
             ),
-            access_log_settings=_AccessLogSettings(access_logs),
+            access_log_settings=AccessLogSettings(access_logs, ACCESS_LOG_FIELDS),
         )
 
     def _grant_manage_connections(self, function: lambda_.Function) -> None:

@@ -140,6 +140,11 @@ class StreamSource:
             "dynamodb": {"Keys": {"pk": {"S": [{"prefix": self.message_copy_pk_prefix}]}}},
         }
 
+    @property
+    def filter_patterns(self) -> tuple[dict[str, Any], ...]:
+        """Every filter of the mapping (Lambda ORs them)."""
+        return (self.filter_pattern,)
+
 
 STREAM_SOURCE: Final = StreamSource()
 
@@ -148,7 +153,7 @@ INBOX_ENTRY_SK_PREFIX: Final = "INBOX#"
 
 
 @dataclass(frozen=True)
-class RealtimeSource:
+class RealtimeSource(StreamSource):
     """The table stream → live events function mapping: same batching and retries as the
     notification stream, with its own filter (what users see change live) and dead-letter queue.
 
@@ -156,12 +161,6 @@ class RealtimeSource:
     owner), and an inbox entry modified (read/unread, read receipts).
     """
 
-    batch_size: int = 25
-    max_batching_window_seconds: int = 1
-    retry_attempts: int = 5
-    max_record_age_seconds: int = 6 * 3600
-    parallelization_factor: int = 1
-    message_copy_pk_prefix: str = MESSAGE_COPY_PK_PREFIX
     inbox_entry_sk_prefix: str = INBOX_ENTRY_SK_PREFIX
 
     @property

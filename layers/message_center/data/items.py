@@ -25,6 +25,7 @@ caller's copy and listing a thread reads only what the caller may see (no discar
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from pynamodb.attributes import (
@@ -276,15 +277,29 @@ def bind_table(
     client: a dozen item classes meant a dozen clients to build per container. They all address
     the same table, so they share the connection of the class that declares every index.
     """
-    for item_class in ALL_ITEM_CLASSES:
+    return bind_item_classes(ALL_ITEM_CLASSES, InboxEntryItem, table_name, region, host, credentials=credentials)
+
+
+def bind_item_classes(
+    item_classes: Sequence[type[Model]],
+    owner: type[Model],
+    table_name: str,
+    region: str,
+    host: str | None,
+    *,
+    credentials: dict[str, str] | None = None,
+) -> Connection:
+    """Point ``item_classes`` at one table and give them ``owner``'s connection (``owner``: the
+    class that declares every index of that table)."""
+    for item_class in item_classes:
         item_class.Meta.table_name = table_name
         item_class.Meta.region = region
-        item_class.Meta.host = host  # type: ignore[attr-defined]
+        item_class.Meta.host = host
         # Explicit credentials (the local emulator's dummy ones); None: the default chain.
         for name in ("aws_access_key_id", "aws_secret_access_key", "aws_session_token"):
             setattr(item_class.Meta, name, (credentials or {}).get(name))
         item_class._connection = None
-    shared = InboxEntryItem._get_connection()
-    for item_class in ALL_ITEM_CLASSES:
+    shared = owner._get_connection()
+    for item_class in item_classes:
         item_class._connection = shared
     return shared.connection

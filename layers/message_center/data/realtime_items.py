@@ -18,6 +18,7 @@ from pynamodb.connection import Connection
 from pynamodb.models import Model
 
 from . import schema
+from .items import bind_item_classes
 
 REALTIME_TTL_ATTRIBUTE = schema.TTL_ATTRIBUTE
 
@@ -65,17 +66,7 @@ def bind_realtime_table(
     table_name: str, region: str, host: str | None, *, credentials: dict[str, str] | None = None
 ) -> Connection:
     """Point the real-time items at the configured table; they share one connection."""
-    for item_class in REALTIME_ITEM_CLASSES:
-        item_class.Meta.table_name = table_name
-        item_class.Meta.region = region
-        item_class.Meta.host = host  # type: ignore[attr-defined]
-        for name in ("aws_access_key_id", "aws_secret_access_key", "aws_session_token"):
-            setattr(item_class.Meta, name, (credentials or {}).get(name))
-        item_class._connection = None
-    shared = ConnectionItem._get_connection()
-    for item_class in REALTIME_ITEM_CLASSES:
-        item_class._connection = shared
-    return shared.connection
+    return bind_item_classes(REALTIME_ITEM_CLASSES, ConnectionItem, table_name, region, host, credentials=credentials)
 
 
 def create_realtime_table_request(table_name: str) -> dict[str, object]:
