@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
-import time
 import urllib.request
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import jwt
+from message_center.adapters.access_tokens import SigningKeys
 
 _logger = logging.getLogger(__name__)
 
@@ -68,27 +67,12 @@ def fetch_json(url: str) -> Callable[[], Mapping[str, Any]]:
     return fetch
 
 
-class JwksKeys:
-    """The issuer's signing keys by ``kid``: fetched on first use, refetched when a new kid appears."""
+class JwksKeys(SigningKeys):
+    """The issuer's signing keys (the Lambda functions' own cache), refetched for an unknown kid at
+    most every 10 s (a local pool's keys change only with a new emulator state)."""
 
     def __init__(self, fetch: Callable[[], Mapping[str, Any]]) -> None:
-        self._fetch = fetch
-        self._keys: dict[str, jwt.PyJWK] | None = None
-        self._fetched_at = 0.0
-        self._lock = threading.Lock()
-
-    def key_for(self, kid: str) -> jwt.PyJWK | None:
-        with self._lock:
-            if self._keys is None or (
-                kid not in self._keys and time.monotonic() - self._fetched_at >= _MIN_REFRESH_INTERVAL_SECONDS
-            ):
-                self._keys = self._load()
-            return self._keys.get(kid)
-
-    def _load(self) -> dict[str, jwt.PyJWK]:
-        self._fetched_at = time.monotonic()
-        key_set = jwt.PyJWKSet.from_dict(dict(self._fetch()))
-        return {key.key_id: key for key in key_set.keys if key.key_id}
+        super().__init__(fetch, min_refresh_seconds=_MIN_REFRESH_INTERVAL_SECONDS)
 
 
 class JwtAuthorizer:

@@ -39,16 +39,38 @@ def jwks_over_https(url: str) -> Callable[[], Mapping[str, Any]]:
     return fetch
 
 
+class SigningKeys:
+    """The issuer's signing keys by ``kid``: fetched on first use, fetched again (at most every
+    ``min_refresh_seconds``) when a token names a key not seen yet (the pool rotated its keys).
+    Errors of ``fetch`` and of parsing the key set propagate to the caller."""
+
+    def __init__(
+        self, fetch: Callable[[], Mapping[str, Any]], min_refresh_seconds: float = _MIN_REFRESH_SECONDS
+    ) -> None:
+        self._fetch = fetch
+        self._min_refresh_seconds = min_refresh_seconds
+        self._keys: dict[str, jwt.PyJWK] | None = None
+        self._fetched_at = 0.0
+        self._lock = threading.Lock()
+
+    def key_for(self, kid: str) -> jwt.PyJWK | None:
+        with self._lock:
+            if self._keys is None or (
+                kid not in self._keys and time.monotonic() - self._fetched_at >= self._min_refresh_seconds
+            ):
+                self._fetched_at = time.monotonic()
+                key_set = jwt.PyJWKSet.from_dict(dict(self._fetch()))
+                self._keys = {key.key_id: key for key in key_set.keys if key.key_id}
+            return self._keys.get(kid)
+
+
 class AccessTokenVerifier:
     """``verify(token)`` → the token's claims, or ``InvalidToken``. Keys are cached per container."""
 
     def __init__(self, issuer: str, audiences: Collection[str], fetch_jwks: Callable[[], Mapping[str, Any]]) -> None:
         self._issuer = issuer
         self._audiences = frozenset(audiences)
-        self._fetch = fetch_jwks
-        self._keys: dict[str, jwt.PyJWK] | None = None
-        self._fetched_at = 0.0
-        self._lock = threading.Lock()
+        self._keys = SigningKeys(fetch_jwks)
 
     def verify(self, token: str) -> dict[str, Any]:
         try:
@@ -83,15 +105,7 @@ class AccessTokenVerifier:
         return claims
 
     def _key(self, kid: str) -> jwt.PyJWK | None:
-        with self._lock:
-            stale = self._keys is None or (
-                kid not in self._keys and time.monotonic() - self._fetched_at >= _MIN_REFRESH_SECONDS
-            )
-            if stale:
-                self._fetched_at = time.monotonic()
-                try:
-                    key_set = jwt.PyJWKSet.from_dict(dict(self._fetch()))
-                except (OSError, ValueError, requests.RequestException, jwt.PyJWKSetError):
-                    raise InvalidToken("signing keys unavailable") from None
-                self._keys = {key.key_id: key for key in key_set.keys if key.key_id}
-            return (self._keys or {}).get(kid)
+        try:
+            return self._keys.key_for(kid)
+        except (OSError, ValueError, requests.RequestException, jwt.PyJWKSetError):
+            raise InvalidToken("signing keys unavailable") from None
