@@ -88,15 +88,19 @@ def alarm_above(
     metric: cloudwatch.IMetric,
     description: str,
     threshold: float = 0,
+    or_equal: bool = False,
 ) -> cloudwatch.Alarm:
-    """Alarm as soon as one period of ``metric`` exceeds ``threshold``; no data is not a breach."""
+    """Alarm as soon as one period of ``metric`` exceeds ``threshold`` (``or_equal``: reaches it);
+    no data is not a breach."""
     return cloudwatch.Alarm(
         scope,
         construct_id,
         alarm_description=description,
         metric=metric,
         threshold=threshold,
-        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD
+        if or_equal
+        else cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluation_periods=1,
         treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
     )

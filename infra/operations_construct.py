@@ -29,6 +29,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct, IConstruct
 
 from infra import constants
+from infra.building_blocks import alarm_above
 
 ALARM_EMAIL_CONTEXT_KEY = "alarmEmail"
 # SES pauses an account's sending when the bounce rate reaches 10% or the complaint rate 0.5%;
@@ -106,35 +107,29 @@ class OperationsConstruct(Construct):
             output.override_logical_id(output.node.id)
 
     def _build_alarms(self, http_api: apigwv2.IHttpApi) -> list[cloudwatch.Alarm]:
-        server_errors = cloudwatch.Alarm(
+        server_errors = alarm_above(
             self,
             "Api5xxAlarm",
-            alarm_description="The API answered with 5xx errors (a fault, a timeout or a throttled function).",
+            description="The API answered with 5xx errors (a fault, a timeout or a throttled function).",
             metric=http_api.metric_server_error(statistic=cloudwatch.Stats.SUM, period=PERIOD),
             threshold=API_5XX_PER_5_MINUTES_ALARM,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            or_equal=True,
         )
-        bounces = cloudwatch.Alarm(
+        bounces = alarm_above(
             self,
             "SesBounceRateAlarm",
-            alarm_description="The SES account's bounce rate is high: SES pauses sending at 10%.",
+            description="The SES account's bounce rate is high: SES pauses sending at 10%.",
             metric=_ses_metric("Reputation.BounceRate"),
             threshold=SES_BOUNCE_RATE_ALARM,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            or_equal=True,
         )
-        complaints = cloudwatch.Alarm(
+        complaints = alarm_above(
             self,
             "SesComplaintRateAlarm",
-            alarm_description="The SES account's complaint rate is high: SES pauses sending at 0.5%.",
+            description="The SES account's complaint rate is high: SES pauses sending at 0.5%.",
             metric=_ses_metric("Reputation.ComplaintRate"),
             threshold=SES_COMPLAINT_RATE_ALARM,
-            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-            evaluation_periods=1,
-            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            or_equal=True,
         )
         return [server_errors, bounces, complaints]
 
