@@ -159,22 +159,30 @@ class RequestCounter:
 
 
 @contextmanager
-def counting_requests() -> Iterator[RequestCounter]:
-    """Count every botocore request (boto3's and pynamodb's) while the block runs."""
-    counter = RequestCounter()
+def observing_requests(observe: Callable[[str, str, Mapping[str, Any], Mapping[str, Any]], None]) -> Iterator[None]:
+    """Call ``observe(service, operation, params, response)`` for every botocore request (boto3's
+    and pynamodb's) while the block runs; a refused request was still made (response ``{}``)."""
     original = BaseClient._make_api_call  # type: ignore[attr-defined]  # private, so not in the stubs
 
-    def counted(client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+    def observed(client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
         service = client.meta.service_model.service_name
         try:
             response = original(client, operation_name, api_params)
         except ClientError:
-            counter.record(service, operation_name, {})  # a refused request was still made
+            observe(service, operation_name, api_params, {})
             raise
-        counter.record(service, operation_name, response)
+        observe(service, operation_name, api_params, response)
         return response
 
-    with mock.patch.object(BaseClient, "_make_api_call", counted):
+    with mock.patch.object(BaseClient, "_make_api_call", observed):
+        yield
+
+
+@contextmanager
+def counting_requests() -> Iterator[RequestCounter]:
+    """Count every botocore request (boto3's and pynamodb's) while the block runs."""
+    counter = RequestCounter()
+    with observing_requests(lambda service, operation, _params, response: counter.record(service, operation, response)):
         yield counter
 
 

@@ -29,15 +29,12 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, redirect_stdout
 from dataclasses import asdict, dataclass, field
 from typing import Any
-from unittest import mock
 
 import boto3
-from botocore.client import BaseClient
-from botocore.exceptions import ClientError
 from message_center.data import schema
 from moto import mock_aws
 
-from benchmarks.api_requests import BUCKET, ENVIRONMENT, REGION, TABLE, UNSET, Inbox, populate
+from benchmarks.api_requests import BUCKET, ENVIRONMENT, REGION, TABLE, UNSET, Inbox, observing_requests, populate
 from local_runtime import emulator
 from local_runtime.moto_fixes import DynamoDBFixes
 from tests.support.api import ApiResponse, LambdaContext, build_event, invoke
@@ -172,23 +169,15 @@ class _Recorder:
 def _recording() -> Iterator[Callable[[], _Recorder]]:
     """Record every botocore request while the block runs; the callable starts a new recording."""
     current = [_Recorder()]
-    original = BaseClient._make_api_call  # type: ignore[attr-defined]  # private, so not in the stubs
-
-    def recorded(client: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
-        service = client.meta.service_model.service_name
-        try:
-            response = original(client, operation_name, api_params)
-        except ClientError:
-            current[0].record(service, operation_name, api_params, {})
-            raise
-        current[0].record(service, operation_name, api_params, response)
-        return response
 
     def fresh() -> _Recorder:
         current[0] = _Recorder()
         return current[0]
 
-    with mock.patch.object(BaseClient, "_make_api_call", recorded):
+    def record(service: str, operation: str, params: Mapping[str, Any], response: Mapping[str, Any]) -> None:
+        current[0].record(service, operation, params, response)  # the recorder of the moment
+
+    with observing_requests(record):
         yield fresh
 
 
